@@ -1,0 +1,183 @@
+"""The ``survey`` command: serve, migrate, load, export, token."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from survey import store
+from survey.db import Database, migrate
+from survey.definitions import DefinitionError, SurveyDefinition, load_file
+from survey.export import BadBound, CsvOptions, csv_from_database, parse_bound
+from survey.resources import BUNDLED_SURVEYS_DIR
+from survey.settings import Settings
+
+log = logging.getLogger("survey")
+
+
+class CommandError(Exception):
+    """A problem to report in one line, with exit status 1 (never a traceback)."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        settings = Settings()
+        result: int = args.func(args, settings)
+    except CommandError as exc:
+        print(f"survey: {exc}", file=sys.stderr)
+        return 1
+    except DefinitionError as exc:
+        print(f"survey: {exc}", file=sys.stderr)
+        return 1
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="survey", description="Reader-feedback surveys.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="migrate, load surveys, and serve the web app")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.set_defaults(func=_serve)
+
+    commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(
+        func=_migrate
+    )
+
+    load = commands.add_parser("load", help="load survey definition files (YAML)")
+    load.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    load.set_defaults(func=_load)
+
+    export = commands.add_parser("export", help="write a survey's responses as CSV")
+    export.add_argument("slug")
+    export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    export.add_argument("--since", help="ISO date or date-time, inclusive")
+    export.add_argument("--until", help="ISO date (inclusive) or date-time")
+    export.add_argument("--header", choices=["keys", "labels"], default="keys")
+    export.add_argument("--bom", action="store_true", help="start with a UTF-8 byte-order mark")
+    export.set_defaults(func=_export)
+
+    token = commands.add_parser("token", help="API tokens for the CSV export")
+    token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    create = token_commands.add_parser("create", help="create a token and print it once")
+    create.add_argument("name")
+    create.set_defaults(func=_token_create)
+    return parser
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    migrate(settings)
+    _load_all(settings, _startup_files(settings))
+    uvicorn.run(
+        "survey.web.app:app_from_environment",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers if args.workers > 1 else None,
+        proxy_headers=False,
+        server_header=False,
+        log_level="info",
+    )
+    return 0
+
+
+def _startup_files(settings: Settings) -> list[Path]:
+    files: list[Path] = []
+    if settings.load_bundled_surveys:
+        files += sorted(BUNDLED_SURVEYS_DIR.glob("*.yaml"))
+    if settings.definitions_dir is not None:
+        if not settings.definitions_dir.is_dir():
+            raise CommandError(f"SURVEY_DEFINITIONS_DIR {settings.definitions_dir} is not a folder")
+        files += sorted(settings.definitions_dir.glob("*.yaml"))
+    return files
+
+
+def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    migrate(settings)
+    print("database is up to date")
+    return 0
+
+
+def _load(args: argparse.Namespace, settings: Settings) -> int:
+    _load_all(settings, args.files)
+    return 0
+
+
+def _load_all(settings: Settings, files: Iterable[Path]) -> None:
+    """Check every file first, then load them all in one transaction: a bad
+    file loads nothing, so a half-updated set of surveys never goes live."""
+    definitions: list[SurveyDefinition] = []
+    problems: list[str] = []
+    for path in files:
+        try:
+            definitions.append(load_file(path))
+        except DefinitionError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise CommandError("nothing was loaded:\n" + "\n".join(problems))
+    database = Database(settings)
+    try:
+        with database.begin(write=True) as session:
+            results = [store.load_definition(session, definition=d) for d in definitions]
+    finally:
+        database.dispose()
+    for result in results:
+        print(f"{result.slug}: {result.outcome} (version {result.version})")
+
+
+def _export(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        options = CsvOptions(
+            header=args.header,
+            bom=args.bom,
+            since=parse_bound(args.since, name="since", upper=False),
+            until=parse_bound(args.until, name="until", upper=True),
+        )
+    except BadBound as exc:
+        raise CommandError(str(exc)) from None
+    database = Database(settings)
+    try:
+        with database.session() as session:
+            survey = store.get_survey(session, slug=args.slug)
+        if survey is None:
+            raise CommandError(f"there is no survey {args.slug!r}")
+        chunks = csv_from_database(database, survey=survey, options=options)
+        if args.output is None:
+            for chunk in chunks:
+                sys.stdout.buffer.write(chunk)
+            sys.stdout.buffer.flush()
+        else:
+            partial = args.output.with_name(args.output.name + ".partial")
+            with partial.open("wb") as handle:
+                for chunk in chunks:
+                    handle.write(chunk)
+            partial.replace(args.output)  # a reader never sees half a file
+    finally:
+        database.dispose()
+    return 0
+
+
+def _token_create(args: argparse.Namespace, settings: Settings) -> int:
+    database = Database(settings)
+    try:
+        with database.begin(write=True) as session:
+            token, plain = store.create_token(session, name=args.name)
+    finally:
+        database.dispose()
+    print(f"Created API token {token.name!r} (id {token.id}). It is shown only this once:")
+    print(plain)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""Engines, sessions and migrations for the configured database.
+
+SQLite is the embedded default and gets the pragmas that make several worker
+processes on one file safe: WAL (readers never block the writer), a busy
+timeout (writers wait for the lock instead of failing), foreign keys, and
+``synchronous`` from the settings.  Write transactions on SQLite start with
+``BEGIN IMMEDIATE``: a transaction that first reads and later writes would
+otherwise fail at once with SQLITE_BUSY when another process committed in
+between, and that would lose a submission.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from alembic import command
+from survey.resources import migrations_dir
+from survey.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Execution option that asks for BEGIN IMMEDIATE on SQLite; ignored elsewhere.
+IMMEDIATE = "survey_begin_immediate"
+
+
+class Database:
+    """One engine per settings, and the two ways to open a session on it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.engine = make_engine(settings)
+        self._write_engine = self.engine.execution_options(**{IMMEDIATE: True})
+
+    def session(self, *, write: bool = False) -> Session:
+        # expire_on_commit=False: rows read before the commit stay usable for the
+        # response (the thank-you page, the 201 body) without another query.
+        return Session(self._write_engine if write else self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def begin(self, *, write: bool = False) -> Iterator[Session]:
+        """A session that commits once at the end, or rolls back on error."""
+        with self.session(write=write) as session:
+            yield session
+            session.commit()
+
+    def ping(self) -> bool:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+        except sa.exc.SQLAlchemyError:
+            log.exception("database ping failed")
+            return False
+        return True
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def make_engine(settings: Settings) -> Engine:
+    url = sa.make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False})
+        _configure_sqlite(engine, settings)
+        return engine
+    return sa.create_engine(
+        url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_size,
+        pool_pre_ping=True,
+    )
+
+
+def _configure_sqlite(engine: Engine, settings: Settings) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when transactions begin (the
+        # documented pysqlite recipe), so that BEGIN IMMEDIATE can be chosen.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA synchronous={settings.sqlite_synchronous}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        immediate = conn.get_execution_options().get(IMMEDIATE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def alembic_config(settings: Settings) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir()))
+    config.attributes["database_url"] = settings.database_url
+    config.attributes["settings"] = settings
+    return config
+
+
+def migrate(settings: Settings) -> None:
+    """Bring the schema up to date; the migrations are the only source of it."""
+    command.upgrade(alembic_config(settings), "head")

@@ -1,0 +1,360 @@
+"""The survey file format: question types, loading and checking.
+
+A survey is a YAML file validated with Pydantic.  This module knows nothing of
+HTTP or SQL: the form, the JSON API, the CLI and the exports all read the same
+``SurveyDefinition``.  A bad file is refused with a ``DefinitionError`` whose
+lines name the file, the question key and the problem.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+KEY_PATTERN = r"^[a-z][a-z0-9_]*$"
+SLUG_PATTERN = r"^[a-z0-9-]+$"
+DEFAULT_MAX_LENGTH = 5000
+EMAIL_MAX_LENGTH = 320
+OTHER = "other"
+
+
+class DefinitionError(Exception):
+    """A survey file that cannot be used; ``problems`` are human-readable lines."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__("\n".join(f"{source}: {problem}" for problem in problems))
+
+
+def slugify_value(label: str) -> str:
+    """The option value for an option given as a plain label."""
+    ascii_label = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode()
+    value = re.sub(r"[^a-z0-9]+", "_", ascii_label.lower()).strip("_")
+    if not value:  # a label with no Latin letters keeps its own letters
+        value = re.sub(r"[^\w]+", "_", label.casefold()).strip("_")
+    return value
+
+
+class Option(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    value: str = Field(min_length=1, max_length=100, pattern=r"^\S(.*\S)?$")
+    label: str = Field(min_length=1)
+
+
+class _Question(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    key: str = Field(pattern=KEY_PATTERN, max_length=64)
+    label: str = Field(min_length=1)
+    help: str | None = None
+    required: bool = False
+    show_if: dict[str, list[str]] | None = None
+
+    @field_validator("show_if", mode="before")
+    @classmethod
+    def _show_if_values_as_strings(cls, raw: Any) -> Any:
+        if isinstance(raw, dict):
+            return {
+                key: [_scalar_text(v) for v in (values if isinstance(values, list) else [values])]
+                for key, values in raw.items()
+            }
+        return raw
+
+    def choice_values(self) -> list[str] | None:
+        """The values a ``show_if`` may test, or None where it cannot test this type."""
+        return None
+
+
+def _scalar_text(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+class TextQuestion(_Question):
+    type: Literal["short_text", "long_text"]
+    max_length: int = Field(default=DEFAULT_MAX_LENGTH, ge=1, le=100_000)
+
+
+class EmailQuestion(_Question):
+    type: Literal["email"]
+    max_length: int = Field(default=EMAIL_MAX_LENGTH, ge=6, le=EMAIL_MAX_LENGTH)
+
+
+class NumberQuestion(_Question):
+    type: Literal["number"]
+    min: float | None = None
+    max: float | None = None
+    integer: bool = False
+
+    @model_validator(mode="after")
+    def _range(self) -> NumberQuestion:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("min must not be greater than max")
+        return self
+
+
+class DateQuestion(_Question):
+    type: Literal["date"]
+
+
+class _ChoiceQuestion(_Question):
+    options: list[Option] = Field(min_length=1)
+
+    @field_validator("options", mode="before")
+    @classmethod
+    def _plain_strings_are_labels(cls, raw: Any) -> Any:
+        if not isinstance(raw, list):
+            return raw
+        return [
+            {"value": slugify_value(str(_scalar_text(item))), "label": str(_scalar_text(item))}
+            if isinstance(item, str | int | float | bool)
+            else item
+            for item in raw
+        ]
+
+    @field_validator("options")
+    @classmethod
+    def _unique_values(cls, options: list[Option]) -> list[Option]:
+        seen: set[str] = set()
+        for option in options:
+            if option.value in seen:
+                raise ValueError(f"option value {option.value!r} is used twice")
+            seen.add(option.value)
+        return options
+
+    def choice_values(self) -> list[str] | None:
+        return [option.value for option in self.options]
+
+
+class SingleChoiceQuestion(_ChoiceQuestion):
+    type: Literal["single_choice"]
+
+
+class MultipleChoiceQuestion(_ChoiceQuestion):
+    type: Literal["multiple_choice"]
+    allow_other: bool = False
+    other_label: str = "Other"
+    other_max_length: int = Field(default=500, ge=1, le=DEFAULT_MAX_LENGTH)
+    max_choices: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _other_is_reserved(self) -> MultipleChoiceQuestion:
+        if self.allow_other and any(option.value == OTHER for option in self.options):
+            raise ValueError(f"option value {OTHER!r} is reserved when allow_other is true")
+        return self
+
+    @property
+    def other_key(self) -> str:
+        return f"{self.key}_other"
+
+    def choice_values(self) -> list[str] | None:
+        values = [option.value for option in self.options]
+        return [*values, OTHER] if self.allow_other else values
+
+
+class YesNoQuestion(_Question):
+    type: Literal["yes_no"]
+
+    def choice_values(self) -> list[str] | None:
+        return ["yes", "no"]
+
+
+class RatingQuestion(_Question):
+    type: Literal["rating"]
+    scale: int = Field(default=5, ge=2, le=10)
+    low_label: str | None = None
+    high_label: str | None = None
+
+
+class CountryQuestion(_Question):
+    type: Literal["country"]
+
+
+class ConsentQuestion(_Question):
+    type: Literal["consent"]
+
+
+Question = Annotated[
+    TextQuestion
+    | EmailQuestion
+    | NumberQuestion
+    | DateQuestion
+    | SingleChoiceQuestion
+    | MultipleChoiceQuestion
+    | YesNoQuestion
+    | RatingQuestion
+    | CountryQuestion
+    | ConsentQuestion,
+    Field(discriminator="type"),
+]
+TEXT_TYPES = frozenset({"short_text", "long_text", "email"})
+
+
+class SurveyDefinition(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    slug: str = Field(pattern=SLUG_PATTERN, max_length=100)
+    title: str = Field(min_length=1)
+    intro: str = ""
+    status: Literal["open", "closed"] = "open"
+    closes_at: datetime | None = None
+    thank_you: str = "Thank you for your answers."
+    questions: list[Question] = Field(min_length=1)
+
+    @field_validator("closes_at")
+    @classmethod
+    def _closes_at_is_utc(cls, value: datetime | None) -> datetime | None:
+        # A time without a zone in a survey file means UTC.
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    @model_validator(mode="after")
+    def _cross_question_rules(self) -> SurveyDefinition:
+        problems: list[str] = []
+        seen: dict[str, _Question] = {}
+        other_keys: dict[str, str] = {}
+        for question in self.questions:
+            if question.key in seen or question.key in other_keys:
+                problems.append(f"question {question.key!r}: the key is used twice")
+            for ref, values in (question.show_if or {}).items():
+                earlier = seen.get(ref)
+                if earlier is None:
+                    problems.append(
+                        f"question {question.key!r}: show_if refers to {ref!r}, "
+                        "which is not an earlier question"
+                    )
+                    continue
+                allowed = earlier.choice_values()
+                if allowed is None:
+                    problems.append(
+                        f"question {question.key!r}: show_if can only test choice and yes/no "
+                        f"questions, and {ref!r} is {getattr(earlier, 'type', '?')}"
+                    )
+                    continue
+                for value in values:
+                    if value not in allowed:
+                        problems.append(
+                            f"question {question.key!r}: show_if value {value!r} is not an "
+                            f"option of {ref!r} (options: {', '.join(allowed)})"
+                        )
+            seen[question.key] = question
+            if isinstance(question, MultipleChoiceQuestion) and question.allow_other:
+                other_keys[question.other_key] = question.key
+        for other_key, owner in other_keys.items():
+            if other_key in seen:
+                problems.append(
+                    f"question {other_key!r}: the key is taken by the 'Other' answer of {owner!r}"
+                )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def is_open(self, now: datetime) -> bool:
+        return self.status == "open" and (self.closes_at is None or now < self.closes_at)
+
+    def question(self, key: str) -> Question | None:
+        return next((q for q in self.questions if q.key == key), None)
+
+    def questions_fingerprint(self) -> str:
+        """Equal for two definitions exactly when they ask the same questions."""
+        return json.dumps(self.questions_json(), sort_keys=True, ensure_ascii=False)
+
+    def questions_json(self) -> list[dict[str, Any]]:
+        return [
+            q.model_dump(mode="json", exclude_defaults=True) | {"type": q.type}
+            for q in self.questions
+        ]
+
+
+def questions_from_json(raw: list[dict[str, Any]]) -> list[Question]:
+    """Questions of a stored survey version, read back."""
+    return _QuestionList.model_validate({"questions": raw}).questions
+
+
+class _QuestionList(BaseModel):
+    questions: list[Question]
+
+
+class _Yaml12Loader(yaml.SafeLoader):
+    """YAML with only true/false as booleans (YAML 1.2), so options like Yes and
+    No, or a country code like NO, stay text."""
+
+
+_Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
+def parse_definition(text: str, source: str) -> SurveyDefinition:
+    try:
+        raw = yaml.load(text, Loader=_Yaml12Loader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise DefinitionError(source, [f"not valid YAML: {exc}".replace("\n", " ")]) from exc
+    if not isinstance(raw, dict):
+        raise DefinitionError(source, ["the file must be a YAML mapping (slug:, title:, ...)"])
+    try:
+        return SurveyDefinition.model_validate(raw)
+    except ValidationError as exc:
+        raise DefinitionError(source, _describe(exc, raw)) from exc
+
+
+def load_file(path: Path) -> SurveyDefinition:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DefinitionError(str(path), [f"cannot be read: {exc}"]) from exc
+    return parse_definition(text, str(path))
+
+
+def _describe(exc: ValidationError, raw: dict[str, Any]) -> list[str]:
+    """Pydantic's errors, told in terms of the file: which question, which field."""
+    problems = []
+    questions = raw.get("questions")
+    for error in exc.errors(include_url=False):
+        loc = list(error["loc"])
+        message = str(error["msg"]).removeprefix("Value error, ")
+        where = "survey"
+        if len(loc) >= 2 and loc[0] == "questions" and isinstance(loc[1], int):
+            index = loc[1]
+            item = questions[index] if isinstance(questions, list) else None
+            key = item.get("key") if isinstance(item, dict) else None
+            where = f"question {key!r}" if key else f"question #{index + 1}"
+            loc = loc[2:]
+            if loc and isinstance(item, dict) and loc[0] == item.get("type"):
+                loc = loc[1:]  # the discriminator's tag adds nothing for a reader
+        field = ".".join(str(part) for part in loc)
+        if error["type"] == "extra_forbidden":
+            message = "is not a known field (check the spelling)"
+        elif error["type"] == "union_tag_invalid":
+            message = (
+                "unknown question type; use one of short_text, long_text, email, number, "
+                "date, single_choice, multiple_choice, yes_no, rating, country, consent"
+            )
+        problems.append(f"{where}: {field}: {message}" if field else f"{where}: {message}")
+    return problems

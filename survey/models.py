@@ -1,0 +1,99 @@
+"""Table classes, and nothing else.
+
+A response is one row whose answers are one JSON document: it is stored whole
+or not at all, and an old response keeps the survey version it answered.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlmodel import Field, SQLModel
+
+# Constraint names that are the same on every database, so that migrations can
+# refer to them (SQLite's batch mode needs names to alter constraints).
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# JSONB on PostgreSQL (indexable, compact); JSON text elsewhere.
+JSONDocument = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """A timestamp that is timezone-aware UTC going in and coming out.
+
+    SQLite keeps no zone, so values are converted to UTC before they are stored
+    and read back as UTC; PostgreSQL stores ``timestamptz`` as usual.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where UTC was expected")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Survey(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(sa_column=sa.Column(sa.String(100), nullable=False, unique=True))
+    # The latest loaded definition, whole (title, intro, status, questions...).
+    definition: dict[str, Any] = Field(sa_column=sa.Column(JSONDocument, nullable=False))
+    current_version: int = Field(nullable=False)
+    created_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+
+
+class SurveyVersion(SQLModel, table=True):
+    __tablename__ = "survey_version"
+    __table_args__ = (sa.UniqueConstraint("survey_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    survey_id: int = Field(foreign_key="survey.id", nullable=False)
+    version: int = Field(nullable=False)
+    # The questions this version asked, as the definition file gave them.
+    questions: list[dict[str, Any]] = Field(sa_column=sa.Column(JSONDocument, nullable=False))
+    created_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+
+
+class Response(SQLModel, table=True):
+    __table_args__ = (sa.Index("ix_response_survey_submitted", "survey_id", "submitted_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    survey_id: int = Field(foreign_key="survey.id", nullable=False)
+    survey_version_id: int = Field(foreign_key="survey_version.id", nullable=False)
+    submitted_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+    answers: dict[str, Any] = Field(sa_column=sa.Column(JSONDocument, nullable=False))
+
+
+class ApiToken(SQLModel, table=True):
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    # SHA-256 of the token: the token itself is shown once and never stored.
+    token_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
+    created_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+    revoked_at: datetime | None = Field(
+        default=None, sa_column=sa.Column(UTCDateTime(), nullable=True)
+    )

@@ -1,0 +1,186 @@
+"""Every query and every write.  Functions here add and flush; they never commit:
+the request (or CLI command) commits once, after everything is checked."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from survey.definitions import SurveyDefinition
+from survey.models import ApiToken, Response, Survey, SurveyVersion, utcnow
+
+TOKEN_PREFIX = "rs_"  # noqa: S105 - a prefix that makes leaked tokens easy to spot
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    slug: str
+    version: int
+    outcome: str  # "created", "new version", "updated" (same questions) or "unchanged"
+
+
+def get_survey(session: Session, *, slug: str) -> Survey | None:
+    return session.exec(select(Survey).where(Survey.slug == slug)).first()
+
+
+def list_surveys(session: Session) -> list[Survey]:
+    return list(session.exec(select(Survey).order_by(col(Survey.slug))).all())
+
+
+def current_version(session: Session, *, survey: Survey) -> SurveyVersion:
+    return session.exec(
+        select(SurveyVersion).where(
+            SurveyVersion.survey_id == survey.id, SurveyVersion.version == survey.current_version
+        )
+    ).one()
+
+
+def survey_versions(session: Session, *, survey_id: int) -> list[SurveyVersion]:
+    """Every version of a survey, newest first."""
+    return list(
+        session.exec(
+            select(SurveyVersion)
+            .where(SurveyVersion.survey_id == survey_id)
+            .order_by(col(SurveyVersion.version).desc())
+        ).all()
+    )
+
+
+def load_definition(session: Session, *, definition: SurveyDefinition) -> LoadResult:
+    """Create or update a survey from its file; new questions make a new version."""
+    now = utcnow()
+    document = definition.model_dump(mode="json")
+    questions = definition.questions_json()
+    survey = get_survey(session, slug=definition.slug)
+    if survey is None:
+        survey = Survey(
+            slug=definition.slug,
+            definition=document,
+            current_version=1,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(survey)
+        session.flush()
+        assert survey.id is not None
+        session.add(
+            SurveyVersion(survey_id=survey.id, version=1, questions=questions, created_at=now)
+        )
+        session.flush()
+        return LoadResult(definition.slug, 1, "created")
+
+    latest = current_version(session, survey=survey)
+    outcome = "unchanged"
+    if _canonical(latest.questions) != _canonical(questions):
+        assert survey.id is not None
+        survey.current_version = latest.version + 1
+        session.add(
+            SurveyVersion(
+                survey_id=survey.id,
+                version=survey.current_version,
+                questions=questions,
+                created_at=now,
+            )
+        )
+        outcome = "new version"
+    elif _canonical(survey.definition) != _canonical(document):
+        outcome = "updated"
+    if outcome != "unchanged":
+        survey.definition = document
+        survey.updated_at = now
+        session.add(survey)
+        session.flush()
+    return LoadResult(definition.slug, survey.current_version, outcome)
+
+
+def _canonical(document: Any) -> str:
+    return json.dumps(document, sort_keys=True, ensure_ascii=False)
+
+
+def add_response(
+    session: Session,
+    *,
+    survey_id: int,
+    survey_version_id: int,
+    answers: dict[str, Any],
+    submitted_at: datetime | None = None,
+) -> Response:
+    response = Response(
+        survey_id=survey_id,
+        survey_version_id=survey_version_id,
+        submitted_at=submitted_at or utcnow(),
+        answers=answers,
+    )
+    session.add(response)
+    session.flush()
+    return response
+
+
+def count_responses(session: Session, *, survey_id: int) -> int:
+    statement = select(sa.func.count()).select_from(Response).where(Response.survey_id == survey_id)
+    return int(session.exec(statement).one())
+
+
+@dataclass(frozen=True)
+class ResponseRow:
+    id: int
+    submitted_at: datetime
+    survey_version_id: int
+    answers: dict[str, Any]
+
+
+def iter_responses(
+    session: Session,
+    *,
+    survey_id: int,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    batch_size: int = 1000,
+) -> Iterator[ResponseRow]:
+    """Responses oldest first, read in batches so memory stays flat.
+
+    On PostgreSQL ``yield_per`` uses a server-side cursor; SQLite's cursor is
+    lazy already.
+    """
+    table = Response.__table__  # type: ignore[attr-defined]
+    statement = (
+        sa.select(table.c.id, table.c.submitted_at, table.c.survey_version_id, table.c.answers)
+        .where(table.c.survey_id == survey_id)
+        .order_by(table.c.id)
+    )
+    if since is not None:
+        statement = statement.where(table.c.submitted_at >= since)
+    if until is not None:
+        statement = statement.where(table.c.submitted_at < until)
+    result = session.connection().execution_options(yield_per=batch_size).execute(statement)
+    for row in result:
+        yield ResponseRow(row.id, row.submitted_at, row.survey_version_id, row.answers)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(session: Session, *, name: str) -> tuple[ApiToken, str]:
+    """A new API token; the plain token is returned once and only its hash is kept."""
+    plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(name=name, token_hash=hash_token(plain), created_at=utcnow())
+    session.add(token)
+    session.flush()
+    return token, plain
+
+
+def find_active_token(session: Session, *, plain: str) -> ApiToken | None:
+    return session.exec(
+        select(ApiToken).where(
+            ApiToken.token_hash == hash_token(plain), col(ApiToken.revoked_at).is_(None)
+        )
+    ).first()

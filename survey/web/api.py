@@ -1,0 +1,163 @@
+"""The JSON API: a survey's public definition, submitting answers, CSV export."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from survey import store
+from survey.answers import InvalidAnswers, clean_json
+from survey.definitions import Question
+from survey.export import (
+    BadBound,
+    CsvOptions,
+    csv_filename,
+    csv_from_database,
+    format_time,
+    parse_bound,
+)
+from survey.models import utcnow
+from survey.web.deps import DatabaseDep, SessionDep, SurveyDep
+from survey.web.errors import ApiError
+from survey.web.security import TokenDep
+
+router = APIRouter(prefix="/api", tags=["surveys"])
+
+BODY_KEY = "_body"
+
+
+class PublicSurvey(BaseModel):
+    slug: str
+    title: str
+    intro: str
+    status: Literal["open", "closed"]
+    closes_at: datetime | None
+    version: int
+    questions: list[Question]
+
+
+class SubmissionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    answers: dict[str, Any]
+
+
+class SubmissionOut(BaseModel):
+    id: int
+    submitted_at: str
+
+
+class ErrorsOut(BaseModel):
+    errors: dict[str, str]
+
+
+async def submission_body(request: Request) -> SubmissionIn:
+    """The JSON body, read here rather than by FastAPI so that every way it can
+    be wrong (not JSON, not UTF-8, wrong shape) answers 422 with ``errors``."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json" and not content_type.endswith("+json"):
+        raise ApiError(415, {BODY_KEY: "Send the answers as JSON (Content-Type: application/json)"})
+    raw = await request.body()
+    try:
+        document = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ApiError(422, {BODY_KEY: "The body is not valid UTF-8"}) from None
+    except json.JSONDecodeError as exc:
+        raise ApiError(
+            422, {BODY_KEY: f"The body is not valid JSON: {exc.msg} at character {exc.pos}"}
+        ) from None
+    try:
+        return SubmissionIn.model_validate(document)
+    except ValidationError:
+        raise ApiError(
+            422, {BODY_KEY: 'Send an object like {"answers": {"question_key": "value"}}'}
+        ) from None
+
+
+@router.get("/surveys/{slug}", summary="A survey's public definition")
+def get_survey(live: SurveyDep) -> PublicSurvey:
+    definition = live.definition
+    return PublicSurvey(
+        slug=definition.slug,
+        title=definition.title,
+        intro=definition.intro,
+        status="open" if live.is_open(utcnow()) else "closed",
+        closes_at=definition.closes_at,
+        version=live.row.current_version,
+        questions=definition.questions,
+    )
+
+
+@router.post(
+    "/surveys/{slug}/responses",
+    status_code=201,
+    summary="Submit one response",
+    responses={
+        410: {"description": "The survey is closed"},
+        415: {"model": ErrorsOut},
+        422: {"model": ErrorsOut, "description": "A message for each refused answer"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": SubmissionIn.model_json_schema()}},
+        }
+    },
+)
+def submit(
+    live: SurveyDep,
+    session: SessionDep,
+    body: Annotated[SubmissionIn, Depends(submission_body)],
+) -> SubmissionOut:
+    if not live.is_open(utcnow()):
+        raise ApiError(410, {"_survey": "This survey is closed"})
+    try:
+        answers = clean_json(live.definition, body.answers)
+    except InvalidAnswers as exc:
+        raise ApiError(422, exc.errors) from None
+    response = store.add_response(
+        session, survey_id=live.id, survey_version_id=live.version_id, answers=answers
+    )
+    session.commit()
+    assert response.id is not None
+    return SubmissionOut(id=response.id, submitted_at=format_time(response.submitted_at))
+
+
+@router.get(
+    "/surveys/{slug}/responses.csv",
+    summary="Export every response as CSV (staff)",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}}, 401: {"description": "No valid token"}},
+)
+def export_csv(
+    _token: TokenDep,
+    live: SurveyDep,
+    database: DatabaseDep,
+    header: Annotated[Literal["keys", "labels"], Query()] = "keys",
+    bom: Annotated[bool, Query(description="Start with a UTF-8 byte-order mark")] = False,
+    since: Annotated[str | None, Query(description="ISO date or date-time")] = None,
+    until: Annotated[str | None, Query(description="ISO date (inclusive) or date-time")] = None,
+) -> StreamingResponse:
+    try:
+        options = CsvOptions(
+            header=header,
+            bom=bom,
+            since=parse_bound(since, name="since", upper=False),
+            until=parse_bound(until, name="until", upper=True),
+        )
+    except BadBound as exc:
+        raise ApiError(422, {exc.name: str(exc)}) from None
+    filename = csv_filename(live.definition.slug, utcnow())
+    return StreamingResponse(
+        csv_from_database(database, survey=live.row, options=options),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )

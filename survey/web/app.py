@@ -1,0 +1,57 @@
+"""``create_app(settings)``: the one place the web application is assembled."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from survey import __version__
+from survey.db import Database
+from survey.resources import STATIC_DIR
+from survey.settings import Settings
+from survey.web import api, errors, public
+from survey.web.deps import DatabaseDep, DefinitionCache
+from survey.web.templating import make_templates
+
+
+def create_app(settings: Settings) -> FastAPI:
+    database = Database(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        database.dispose()
+
+    app = FastAPI(
+        title="reader-survey",
+        version=__version__,
+        description="Reader-feedback surveys: public definitions, submissions, CSV export.",
+        lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    app.state.templates = make_templates()
+    app.state.definitions = DefinitionCache()
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(public.router)
+    app.include_router(api.router)
+    errors.install(app)
+
+    @app.get("/healthz", tags=["operations"], summary="200 when the database answers")
+    def healthz(database: DatabaseDep) -> JSONResponse:
+        if database.ping():
+            return JSONResponse({"status": "ok"})
+        return JSONResponse({"status": "database unavailable"}, status_code=503)
+
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """The factory `survey serve` hands to uvicorn: each worker reads the environment."""
+    return create_app(Settings())

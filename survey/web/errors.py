@@ -1,0 +1,104 @@
+"""How errors look: JSON under /api (422s always as ``{"errors": {key: message}}``),
+an HTML page everywhere else, and never a traceback."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from survey.web.templating import render
+
+log = logging.getLogger(__name__)
+
+TITLES = {
+    400: "Your answers could not be read",
+    401: "Sign-in required",
+    404: "Page not found",
+    405: "Method not allowed",
+    410: "This survey is closed",
+    413: "Too much was sent",
+    415: "Unsupported content type",
+    422: "Please check your answers",
+    500: "Something went wrong",
+    503: "Service unavailable",
+}
+MESSAGES = {
+    404: "There is no page at this address. Check the link you followed.",
+    413: "The answers sent were larger than this survey accepts. Shorten your longest "
+    "answers and send them again.",
+    500: "Something went wrong on our side, and your answers were not saved. Please try "
+    "again in a minute.",
+}
+
+
+class ApiError(Exception):
+    """An API answer with a message per key (a question key, or ``_body``)."""
+
+    def __init__(self, status_code: int, errors: dict[str, str]) -> None:
+        super().__init__(errors)
+        self.status_code = status_code
+        self.errors = errors
+
+
+def _wants_json(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith("/api/") or path in {"/healthz", "/openapi.json"}
+
+
+def error_page(request: Request, status_code: int, message: str | None = None) -> Response:
+    title = TITLES.get(status_code, "Error")
+    return render(
+        request,
+        "errors/error.html",
+        {"title": title, "message": message or MESSAGES.get(status_code, title)},
+        status_code=status_code,
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    headers = dict(exc.headers or {})
+    detail = exc.detail if isinstance(exc.detail, str) else None
+    if _wants_json(request):
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+    # Only our own messages are shown on pages; Starlette's defaults are replaced.
+    message = detail if detail and detail != TITLES.get(exc.status_code) else None
+    if exc.status_code in MESSAGES and message in {"Not Found", "Content Too Large"}:
+        message = None
+    response = error_page(request, exc.status_code, message)
+    response.headers.update(headers)
+    return response
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors: dict[str, str] = {}
+    for error in exc.errors():
+        loc = [str(part) for part in error.get("loc", ()) if part not in ("query", "path")]
+        errors.setdefault(".".join(loc) or "_request", str(error.get("msg", "Invalid value")))
+    if _wants_json(request):
+        return JSONResponse({"errors": errors}, status_code=422)
+    return error_page(request, 400, "; ".join(f"{k}: {v}" for k, v in errors.items()))
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return JSONResponse({"errors": exc.errors}, status_code=exc.status_code)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    if _wants_json(request):
+        return JSONResponse({"detail": "Internal error; nothing was saved."}, status_code=500)
+    return error_page(request, 500)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,106 @@
+"""Helpers the tests share (fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+import sqlalchemy as sa
+
+from survey import store
+from survey.db import Database
+from survey.definitions import SurveyDefinition, parse_definition
+from survey.resources import BUNDLED_SURVEYS_DIR
+
+BUNDLED = BUNDLED_SURVEYS_DIR / "libraries-abroad.yaml"
+
+
+def load(database: Database, definition: SurveyDefinition) -> store.LoadResult:
+    with database.begin(write=True) as s:
+        return store.load_definition(s, definition=definition)
+
+
+def definition_from(text: str) -> SurveyDefinition:
+    return parse_definition(text, "test.yaml")
+
+
+def create_postgres_database(server_url: str) -> tuple[str, sa.Engine]:
+    """A new, empty database on the server; returns its URL and an admin engine."""
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    name = f"survey_test_{os.getpid()}_{secrets.token_hex(4)}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = sa.make_url(server_url).set(database=name)
+    return url.render_as_string(hide_password=False), admin
+
+
+def drop_postgres_database(admin: sa.Engine, url: str) -> None:
+    name = sa.make_url(url).database
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Server:
+    """`survey serve` in a real process, as an operator starts it."""
+
+    def __init__(self, command: list[str], env: dict[str, str], cwd: str | None = None) -> None:
+        import subprocess
+        import tempfile
+
+        self.env = env
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = tempfile.NamedTemporaryFile(prefix="survey-serve-", suffix=".log", delete=False)  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [*command, "serve", "--port", str(self.port), *self.extra_args],
+            env={**os.environ, **env},
+            cwd=cwd,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+
+    extra_args: tuple[str, ...] = ()
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        import time
+        import urllib.request
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"server exited early:\n{self.output()}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.1)
+        raise AssertionError(f"server not ready in {timeout}s:\n{self.output()}")
+
+    def output(self) -> str:
+        with open(self.log.name, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+
+    def stop(self) -> None:
+        import signal
+        import subprocess
+
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+        os.unlink(self.log.name)

@@ -1,0 +1,103 @@
+"""The `survey` command, run as users run it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from survey.cli import main
+from survey.db import Database
+from tests.helpers import BUNDLED
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, database_url: str) -> str:
+    monkeypatch.setenv("SURVEY_DATABASE_URL", database_url)
+    return database_url
+
+
+def test_migrate_load_and_reload(env: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["migrate"]) == 0
+    assert main(["load", str(BUNDLED)]) == 0
+    assert main(["load", str(BUNDLED)]) == 0
+    out = capsys.readouterr().out
+    assert "libraries-abroad: created (version 1)" in out
+    assert "libraries-abroad: unchanged (version 1)" in out
+
+
+def test_a_bad_file_loads_nothing_and_says_why(
+    env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = tmp_path / "good.yaml"
+    good.write_text("slug: good\ntitle: Good\nquestions: [{key: a, type: yes_no, label: A}]\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("slug: bad\ntitle: Bad\nquestions: [{key: a, type: slider, label: A}]\n")
+    assert main(["load", str(good), str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert f"{bad}: question 'a': unknown question type" in err
+    assert "Traceback" not in err
+    assert main(["export", "good"]) == 1
+    assert "there is no survey 'good'" in capsys.readouterr().err
+
+
+def test_token_create_prints_the_token_alone_on_the_last_line(
+    env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["token", "create", "newsletter script"]) == 0
+    last = capsys.readouterr().out.rstrip("\n").splitlines()[-1]
+    assert last.startswith("rs_")
+    assert " " not in last
+    assert len(last) > 40
+
+
+def test_cli_export_gives_the_same_bytes_as_http(
+    env: str,
+    client: TestClient,
+    token: str,
+    tmp_path: Path,
+    capsysbinary: pytest.CaptureFixture[bytes],
+) -> None:
+    for answers in (
+        {"visits_libraries": "often", "lessons": 'Línea 1\nline 2, "quoted"'},
+        {"visits_libraries": "not_yet", "anything_else": "=1+1"},
+    ):
+        assert (
+            client.post(
+                "/api/surveys/libraries-abroad/responses", json={"answers": answers}
+            ).status_code
+            == 201
+        )
+    headers = {"Authorization": f"Bearer {token}"}
+    for query, args in (
+        ("", []),
+        ("?header=labels&bom=1", ["--header", "labels", "--bom"]),
+        ("?since=2000-01-01&until=2999-01-01", ["--since", "2000-01-01", "--until", "2999-01-01"]),
+    ):
+        http = client.get(f"/api/surveys/libraries-abroad/responses.csv{query}", headers=headers)
+        out = tmp_path / "export.csv"
+        assert main(["export", "libraries-abroad", "-o", str(out), *args]) == 0
+        assert out.read_bytes() == http.content
+        capsysbinary.readouterr()
+        assert main(["export", "libraries-abroad", *args]) == 0
+        assert capsysbinary.readouterr().out == http.content
+    assert http.content.count(b"\r\n") == 3
+
+
+def test_export_with_a_bad_date_is_a_clear_error(
+    env: str, database: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["load", str(BUNDLED)])
+    assert main(["export", "libraries-abroad", "--since", "last week"]) == 1
+    assert "since must be a date like 2027-01-31" in capsys.readouterr().err
+
+
+def test_the_installed_console_script_runs(env: str) -> None:
+    script = Path(sys.executable).with_name("survey")
+    result = subprocess.run([script, "--help"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0
+    for command in ("serve", "migrate", "load", "export", "token"):
+        assert command in result.stdout

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+
+import pytest
+
+from survey.export import (
+    BadBound,
+    Column,
+    CsvOptions,
+    csv_chunks,
+    csv_safe,
+    format_answer,
+    parse_bound,
+    question_columns,
+)
+from survey.store import ResponseRow
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+33 1 23", "'+33 1 23"),
+        ("-minus", "'-minus"),
+        ("@user", "'@user"),
+        ("\tTab", "'\tTab"),
+        ("\rCR", "'\rCR"),
+        ("\nLF", "'\nLF"),
+        ("plain = text", "plain = text"),
+        ("", ""),
+    ],
+)
+def test_csv_safe(text: str, expected: str) -> None:
+    assert csv_safe(text) == expected
+
+
+def test_answers_are_formatted_by_shape() -> None:
+    assert format_answer(None) == ""
+    assert format_answer(True) == "yes"
+    assert format_answer(-3) == "-3"  # numbers are not text: no prefix
+    assert format_answer(2.5) == "2.5"
+    assert format_answer(["a", "other"], "my own") == "a; other: my own"
+    assert format_answer(["other"], "=cmd") == "other: =cmd"
+    assert format_answer("=cmd") == "'=cmd"
+
+
+def test_bounds_are_whole_days_or_exact_times() -> None:
+    assert parse_bound("2027-01-31", name="since", upper=False) == datetime(2027, 1, 31, tzinfo=UTC)
+    assert parse_bound("2027-01-31", name="until", upper=True) == datetime(2027, 2, 1, tzinfo=UTC)
+    moment = parse_bound("2027-01-31T18:00:00+03:00", name="since", upper=False)
+    assert moment == datetime(2027, 1, 31, 15, tzinfo=UTC)
+    assert parse_bound("", name="since", upper=False) is None
+    with pytest.raises(BadBound) as caught:
+        parse_bound("31/01/2027", name="until", upper=True)
+    assert caught.value.name == "until"
+
+
+def test_columns_put_the_current_version_first_then_old_keys() -> None:
+    newest = [{"key": "b", "label": "B2"}, {"key": "c", "label": "C"}]
+    oldest = [{"key": "a", "label": "A"}, {"key": "b", "label": "B1"}]
+    assert question_columns([newest, oldest]) == [
+        Column("b", "B2"),
+        Column("c", "C"),
+        Column("a", "A"),
+    ]
+
+
+def test_chunks_parse_back_to_the_answers() -> None:
+    moment = datetime(2027, 5, 6, 7, 8, 9, tzinfo=UTC)
+    rows = [
+        ResponseRow(i, moment, 10, {"t": f'line "{i}"\nnext, comma', "m": ["x"]})
+        for i in range(1, 1201)
+    ]
+    chunks = list(
+        csv_chunks(
+            rows,
+            columns=[Column("t", "Text"), Column("m", "Multi")],
+            version_numbers={10: 3},
+            options=CsvOptions(),
+        )
+    )
+    assert len(chunks) > 2  # streamed in batches, not built whole
+    parsed = list(csv.reader(io.StringIO(b"".join(chunks).decode())))
+    assert parsed[0] == ["response_id", "submitted_at", "survey_version", "t", "m"]
+    assert parsed[1] == ["1", "2027-05-06T07:08:09Z", "3", 'line "1"\nnext, comma', "x"]
+    assert len(parsed) == 1201
