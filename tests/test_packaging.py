@@ -71,7 +71,16 @@ def test_the_installed_wheel_serves_from_another_folder(
 ) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    env = {"PYTHONPATH": str(installed_wheel), "SURVEY_DATABASE_URL": "sqlite:///./survey.db"}
+    surveys = tmp_path / "surveys"
+    surveys.mkdir()
+    (surveys / "extra.yaml").write_text(
+        "slug: extra\ntitle: An extra survey\nquestions: [{key: a, type: yes_no, label: Extra question}]\n"
+    )
+    env = {
+        "PYTHONPATH": str(installed_wheel),
+        "SURVEY_DATABASE_URL": "sqlite:///./survey.db",
+        "SURVEY_DEFINITIONS_DIR": str(surveys),
+    }
     where = subprocess.run(
         [sys.executable, "-c", "import survey; print(survey.__file__)"],
         env=env,
@@ -86,6 +95,8 @@ def test_the_installed_wheel_serves_from_another_folder(
         server.wait_ready()
         with urllib.request.urlopen(f"{server.url}/s/libraries-abroad") as response:
             assert "Are you visiting other libraries" in response.read().decode()
+        with urllib.request.urlopen(f"{server.url}/s/extra") as response:
+            assert "Extra question" in response.read().decode()
         with urllib.request.urlopen(f"{server.url}/static/survey.css") as response:
             assert response.status == 200
     finally:

@@ -15,6 +15,7 @@ from survey.resources import STATIC_DIR
 from survey.settings import Settings
 from survey.web import api, errors, public
 from survey.web.deps import DatabaseDep, DefinitionCache
+from survey.web.limits import BodyLimitMiddleware
 from survey.web.templating import make_templates
 
 
@@ -31,13 +32,13 @@ def create_app(settings: Settings) -> FastAPI:
         version=__version__,
         description="Reader-feedback surveys: public definitions, submissions, CSV export.",
         lifespan=lifespan,
-        max_body_size=settings.max_body_bytes,
     )
     app.state.settings = settings
     app.state.database = database
     app.state.templates = make_templates()
     app.state.definitions = DefinitionCache()
 
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(public.router)
     app.include_router(api.router)

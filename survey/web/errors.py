@@ -28,8 +28,6 @@ TITLES = {
 }
 MESSAGES = {
     404: "There is no page at this address. Check the link you followed.",
-    413: "The answers sent were larger than this survey accepts. Shorten your longest "
-    "answers and send them again.",
     500: "Something went wrong on our side, and your answers were not saved. Please try "
     "again in a minute.",
 }
@@ -67,7 +65,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
     # Only our own messages are shown on pages; Starlette's defaults are replaced.
     message = detail if detail and detail != TITLES.get(exc.status_code) else None
-    if exc.status_code in MESSAGES and message in {"Not Found", "Content Too Large"}:
+    if exc.status_code in MESSAGES and message == "Not Found":
         message = None
     response = error_page(request, exc.status_code, message)
     response.headers.update(headers)

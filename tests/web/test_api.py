@@ -100,6 +100,7 @@ def test_bad_bodies_get_errors_by_key_and_store_nothing(
 def test_a_body_over_the_limit_is_413(client: TestClient, token: str) -> None:
     response = submit(client, {"visits_libraries": "often", "lessons": "x" * 70_000})
     assert response.status_code == 413
+    assert "larger than this survey accepts" in response.json()["detail"]
     assert rows(export(client, token).text) == []
 
 

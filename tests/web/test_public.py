@@ -196,6 +196,7 @@ def test_a_body_over_64_kib_is_refused_with_413(client: TestClient, database: Da
         FORM, content=body, headers={"content-type": "application/x-www-form-urlencoded"}
     )
     assert response.status_code == 413
+    assert "larger than this survey accepts" in page(response.text).get_text()
 
     def chunks():  # type: ignore[no-untyped-def]
         yield b"visits_libraries=often&lessons="
@@ -206,6 +207,7 @@ def test_a_body_over_64_kib_is_refused_with_413(client: TestClient, database: Da
         FORM, content=chunks(), headers={"content-type": "application/x-www-form-urlencoded"}
     )
     assert streamed.status_code == 413
+    assert "Too much was sent" in page(streamed.text).get_text()
     assert stored(database) == []
 
 
