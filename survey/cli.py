@@ -151,7 +151,8 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
             survey = store.get_survey(session, slug=args.slug)
         if survey is None:
             raise CommandError(f"there is no survey {args.slug!r}")
-        chunks = csv_from_database(database, survey=survey, options=options)
+        assert survey.id is not None
+        chunks = csv_from_database(database, survey_id=survey.id, options=options)
         if args.output is None:
             for chunk in chunks:
                 sys.stdout.buffer.write(chunk)

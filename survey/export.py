@@ -17,7 +17,6 @@ from typing import Any, Literal
 
 from survey import store
 from survey.db import Database
-from survey.models import Survey
 
 FIXED_COLUMNS = ("response_id", "submitted_at", "survey_version")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\x00")
@@ -136,14 +135,13 @@ def csv_chunks(
 
 
 def csv_from_database(
-    database: Database, *, survey: Survey, options: CsvOptions
+    database: Database, *, survey_id: int, options: CsvOptions
 ) -> Iterator[bytes]:
-    assert survey.id is not None
     with database.session() as session:
-        versions = store.survey_versions(session, survey_id=survey.id)
+        versions = store.survey_versions(session, survey_id=survey_id)
         yield from csv_chunks(
             store.iter_responses(
-                session, survey_id=survey.id, since=options.since, until=options.until
+                session, survey_id=survey_id, since=options.since, until=options.until
             ),
             columns=question_columns(v.questions for v in versions),
             version_numbers={v.id: v.version for v in versions if v.id is not None},

@@ -74,7 +74,8 @@ def test_the_installed_wheel_serves_from_another_folder(
     surveys = tmp_path / "surveys"
     surveys.mkdir()
     (surveys / "extra.yaml").write_text(
-        "slug: extra\ntitle: An extra survey\nquestions: [{key: a, type: yes_no, label: Extra question}]\n"
+        "slug: extra\ntitle: An extra survey\n"
+        "questions: [{key: a, type: yes_no, label: Extra question}]\n"
     )
     env = {
         "PYTHONPATH": str(installed_wheel),

@@ -22,7 +22,7 @@ from survey.export import (
     parse_bound,
 )
 from survey.models import utcnow
-from survey.web.deps import DatabaseDep, SessionDep, SurveyDep
+from survey.web.deps import DatabaseDep, SurveyDep
 from survey.web.errors import ApiError
 from survey.web.security import TokenDep
 
@@ -88,7 +88,7 @@ def get_survey(live: SurveyDep) -> PublicSurvey:
         intro=definition.intro,
         status="open" if live.is_open(utcnow()) else "closed",
         closes_at=definition.closes_at,
-        version=live.row.current_version,
+        version=live.version,
         questions=definition.questions,
     )
 
@@ -110,9 +110,9 @@ def get_survey(live: SurveyDep) -> PublicSurvey:
     },
 )
 def submit(
-    live: SurveyDep,
-    session: SessionDep,
     body: Annotated[SubmissionIn, Depends(submission_body)],
+    live: SurveyDep,
+    database: DatabaseDep,
 ) -> SubmissionOut:
     if not live.is_open(utcnow()):
         raise ApiError(410, {"_survey": "This survey is closed"})
@@ -120,10 +120,10 @@ def submit(
         answers = clean_json(live.definition, body.answers)
     except InvalidAnswers as exc:
         raise ApiError(422, exc.errors) from None
-    response = store.add_response(
-        session, survey_id=live.id, survey_version_id=live.version_id, answers=answers
-    )
-    session.commit()
+    with database.begin(write=True) as session:
+        response = store.add_response(
+            session, survey_id=live.id, survey_version_id=live.version_id, answers=answers
+        )
     assert response.id is not None
     return SubmissionOut(id=response.id, submitted_at=format_time(response.submitted_at))
 
@@ -154,7 +154,7 @@ def export_csv(
         raise ApiError(422, {exc.name: str(exc)}) from None
     filename = csv_filename(live.definition.slug, utcnow())
     return StreamingResponse(
-        csv_from_database(database, survey=live.row, options=options),
+        csv_from_database(database, survey_id=live.id, options=options),
         media_type="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": f'attachment; filename="{filename}"',

@@ -17,8 +17,6 @@ from survey.db import Database
 from survey.definitions import SurveyDefinition
 from survey.models import Survey
 
-UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
 
 def get_database(request: Request) -> Database:
     database: Database = request.app.state.database
@@ -26,9 +24,16 @@ def get_database(request: Request) -> Database:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """One session per request.  The route commits once, after everything is
-    checked; whatever it did not commit is rolled back when the session closes."""
-    with get_database(request).session(write=request.method in UNSAFE_METHODS) as session:
+    """The request's session for reading.
+
+    Routes that store something do it in one short write transaction of their
+    own (``database.begin(write=True)``), opened and committed inside the route
+    after everything is checked.  On SQLite that transaction takes the write
+    lock with BEGIN IMMEDIATE, so it must not be held while the request waits
+    for anything else (reading the body, a free worker thread): a lock held
+    across such a wait stalls every other writer.
+    """
+    with get_database(request).session() as session:
         yield session
 
 
@@ -38,17 +43,13 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 @dataclass(frozen=True)
 class LiveSurvey:
-    """A survey as the form and the API need it: the row, its parsed
-    definition, and the id of the version new responses answer."""
+    """A survey as the form and the API need it: plain values only, so that it
+    stays usable after the read transaction that found it has ended."""
 
-    row: Survey
-    definition: SurveyDefinition
+    id: int
+    version: int
     version_id: int
-
-    @property
-    def id(self) -> int:
-        assert self.row.id is not None
-        return self.row.id
+    definition: SurveyDefinition
 
     def is_open(self, now: datetime) -> bool:
         return self.definition.is_open(now)
@@ -73,15 +74,21 @@ class DefinitionCache:
             entry = (stamp, definition, version.id)
             with self._lock:
                 self._entries[survey.id] = entry
-        return LiveSurvey(survey, entry[1], entry[2])
+        return LiveSurvey(
+            id=survey.id, version=survey.current_version, version_id=entry[2], definition=entry[1]
+        )
 
 
-def find_survey(request: Request, session: SessionDep, slug: str) -> LiveSurvey:
-    survey = store.get_survey(session, slug=slug)
-    if survey is None:
-        raise HTTPException(status_code=404, detail="There is no survey at this address.")
-    cache: DefinitionCache = request.app.state.definitions
-    return cache.live(session, survey)
+def find_survey(request: Request, database: DatabaseDep, slug: str) -> LiveSurvey:
+    """The survey a URL names.  It is read in a short session of its own, so
+    that no connection is held while the route works: a route that then writes
+    takes one connection at a time, and a full pool can never deadlock."""
+    with database.session() as session:
+        survey = store.get_survey(session, slug=slug)
+        if survey is None:
+            raise HTTPException(status_code=404, detail="There is no survey at this address.")
+        cache: DefinitionCache = request.app.state.definitions
+        return cache.live(session, survey)
 
 
 SurveyDep = Annotated[LiveSurvey, Depends(find_survey)]

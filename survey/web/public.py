@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from survey import store
 from survey.answers import InvalidAnswers, clean_form
 from survey.models import utcnow
-from survey.web.deps import LiveSurvey, SessionDep, SurveyDep
+from survey.web.deps import DatabaseDep, LiveSurvey, SessionDep, SurveyDep
 from survey.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -76,7 +76,7 @@ def show_form(request: Request, live: SurveyDep) -> Response:
 
 @router.post("/s/{slug}", response_class=HTMLResponse)
 def submit_form(
-    request: Request, live: SurveyDep, session: SessionDep, fields: FormDep
+    request: Request, fields: FormDep, live: SurveyDep, database: DatabaseDep
 ) -> Response:
     if not live.is_open(utcnow()):
         return _closed(request, live)
@@ -84,10 +84,10 @@ def submit_form(
         answers = clean_form(live.definition, fields)
     except InvalidAnswers as exc:
         return _form(request, live, values=fields, errors=exc.errors, status_code=422)
-    store.add_response(
-        session, survey_id=live.id, survey_version_id=live.version_id, answers=answers
-    )
-    session.commit()
+    with database.begin(write=True) as session:
+        store.add_response(
+            session, survey_id=live.id, survey_version_id=live.version_id, answers=answers
+        )
     return RedirectResponse(
         request.app.url_path_for("survey_thanks", slug=live.definition.slug), status_code=303
     )
