@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -39,6 +40,17 @@ Answers = dict[str, Any]
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # NUL cannot be stored by PostgreSQL, and lone surrogates cannot be encoded as UTF-8.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def clean_source(value: str | None) -> str | None:
+    """The page a response came from, if it is a plausible http(s) address;
+    anything else is dropped rather than refusing the person's answers."""
+    if not value or len(value) > 2000 or _UNSTORABLE.search(value):
+        return None
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", parts.query, ""))
 
 
 class InvalidAnswers(Exception):

@@ -61,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
     export.add_argument("--since", help="ISO date or date-time, inclusive")
     export.add_argument("--until", help="ISO date (inclusive) or date-time")
+    export.add_argument("--source", help="only responses from this page (exact address)")
     export.add_argument("--header", choices=["keys", "labels"], default="keys")
     export.add_argument("--bom", action="store_true", help="start with a UTF-8 byte-order mark")
     export.set_defaults(func=_export)
@@ -142,6 +143,7 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
             bom=args.bom,
             since=parse_bound(args.since, name="since", upper=False),
             until=parse_bound(args.until, name="until", upper=True),
+            source=args.source,
         )
     except BadBound as exc:
         raise CommandError(str(exc)) from None

@@ -218,7 +218,29 @@ class SurveyDefinition(BaseModel):
     status: Literal["open", "closed"] = "open"
     closes_at: datetime | None = None
     thank_you: str = "Thank you for your answers."
+    # Sites allowed to frame the form and call the JSON API from a browser;
+    # None (the default) means any site.
+    embed_origins: list[str] | None = None
     questions: list[Question] = Field(min_length=1)
+
+    @field_validator("embed_origins")
+    @classmethod
+    def _origins(cls, values: list[str] | None) -> list[str] | None:
+        if values is None:
+            return None
+        cleaned = []
+        for value in values:
+            origin = value.strip().rstrip("/").lower()
+            if not re.fullmatch(r"https?://[a-z0-9.-]+(:\d{1,5})?", origin):
+                raise ValueError(
+                    f"{value!r} is not an origin; write it like https://blog.example.org "
+                    "(scheme, host and optional port, no path)"
+                )
+            cleaned.append(origin)
+        return cleaned
+
+    def allows_origin(self, origin: str) -> bool:
+        return self.embed_origins is None or origin.lower() in self.embed_origins
 
     @field_validator("closes_at")
     @classmethod

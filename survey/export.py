@@ -18,7 +18,8 @@ from typing import Any, Literal
 from survey import store
 from survey.db import Database
 
-FIXED_COLUMNS = ("response_id", "submitted_at", "survey_version")
+# Metadata columns sit between these and the question columns.
+FIXED_COLUMNS = ("response_id", "submitted_at", "survey_version", "source")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\x00")
 BATCH_ROWS = 500
 
@@ -37,6 +38,7 @@ class CsvOptions:
     bom: bool = False
     since: datetime | None = None
     until: datetime | None = None  # exclusive
+    source: str | None = None
 
 
 def parse_bound(text: str | None, *, name: str, upper: bool) -> datetime | None:
@@ -122,6 +124,7 @@ def csv_chunks(
                 row.id,
                 format_time(row.submitted_at),
                 version_numbers.get(row.survey_version_id, ""),
+                csv_safe(row.source or ""),
                 *(format_answer(answers.get(key), answers.get(other)) for key, other in keys),
             ]
         )
@@ -141,7 +144,11 @@ def csv_from_database(
         versions = store.survey_versions(session, survey_id=survey_id)
         yield from csv_chunks(
             store.iter_responses(
-                session, survey_id=survey_id, since=options.since, until=options.until
+                session,
+                survey_id=survey_id,
+                since=options.since,
+                until=options.until,
+                source=options.source,
             ),
             columns=question_columns(v.questions for v in versions),
             version_numbers={v.id: v.version for v in versions if v.id is not None},

@@ -84,6 +84,8 @@ class Response(SQLModel, table=True):
     survey_version_id: int = Field(foreign_key="survey_version.id", nullable=False)
     submitted_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
     answers: dict[str, Any] = Field(sa_column=sa.Column(JSONDocument, nullable=False))
+    # The page the answer came from (the blog post that embeds the form), if known.
+    source: str | None = Field(default=None, sa_column=sa.Column(sa.String(2000), nullable=True))
 
 
 class ApiToken(SQLModel, table=True):
@@ -97,3 +99,13 @@ class ApiToken(SQLModel, table=True):
     revoked_at: datetime | None = Field(
         default=None, sa_column=sa.Column(UTCDateTime(), nullable=True)
     )
+
+
+class AppSecret(SQLModel, table=True):
+    """Secrets made once and shared by every worker and host (the form-token key)."""
+
+    __tablename__ = "app_secret"
+
+    name: str = Field(sa_column=sa.Column(sa.String(50), primary_key=True))
+    value: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    created_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))

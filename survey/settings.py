@@ -11,8 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_PLACEHOLDERS = {"changeme", "change-me", "secret", "changethis", "dev", "development"}
 
 
 class Settings(BaseSettings):
@@ -41,6 +43,39 @@ class Settings(BaseSettings):
         default=30_000, ge=0, description="How long a SQLite writer waits for the lock."
     )
     db_pool_size: int = Field(default=10, ge=1, description="PostgreSQL connections per worker.")
+    public_url: str | None = Field(
+        default=None,
+        description="The address readers reach the product at (https://surveys.example.org). "
+        "Embed codes, oEmbed and the Origin check use it; unset, the request's own address.",
+    )
+    secret_key: str | None = Field(
+        default=None,
+        description="Signs form tokens. Unset, a random key is made once and kept in the "
+        "database, so every worker and host shares it.",
+    )
+    form_token_max_age_seconds: int = Field(
+        default=24 * 3600, ge=60, description="How long a rendered form can be sent back."
+    )
+
+    @field_validator("public_url")
+    @classmethod
+    def _origin_only(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("SURVEY_PUBLIC_URL must start with http:// or https://")
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _no_placeholder(cls, value: str | None) -> str | None:
+        if value is not None and (len(value) < 32 or value.lower() in _PLACEHOLDERS):
+            raise ValueError(
+                "SURVEY_SECRET_KEY must be a random value of at least 32 characters, such as "
+                "the output of: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        return value
 
     @property
     def is_sqlite(self) -> bool:

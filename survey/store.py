@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from survey.definitions import SurveyDefinition
-from survey.models import ApiToken, Response, Survey, SurveyVersion, utcnow
+from survey.models import ApiToken, AppSecret, Response, Survey, SurveyVersion, utcnow
 
 TOKEN_PREFIX = "rs_"  # noqa: S105 - a prefix that makes leaked tokens easy to spot
 
@@ -111,6 +111,7 @@ def add_response(
     survey_id: int,
     survey_version_id: int,
     answers: dict[str, Any],
+    source: str | None = None,
     submitted_at: datetime | None = None,
 ) -> Response:
     response = Response(
@@ -118,6 +119,7 @@ def add_response(
         survey_version_id=survey_version_id,
         submitted_at=submitted_at or utcnow(),
         answers=answers,
+        source=source,
     )
     session.add(response)
     session.flush()
@@ -135,6 +137,7 @@ class ResponseRow:
     submitted_at: datetime
     survey_version_id: int
     answers: dict[str, Any]
+    source: str | None = None
 
 
 def iter_responses(
@@ -143,6 +146,7 @@ def iter_responses(
     survey_id: int,
     since: datetime | None = None,
     until: datetime | None = None,
+    source: str | None = None,
     batch_size: int = 1000,
 ) -> Iterator[ResponseRow]:
     """Responses oldest first, read in batches so memory stays flat.
@@ -152,7 +156,13 @@ def iter_responses(
     """
     table = Response.__table__  # type: ignore[attr-defined]
     statement = (
-        sa.select(table.c.id, table.c.submitted_at, table.c.survey_version_id, table.c.answers)
+        sa.select(
+            table.c.id,
+            table.c.submitted_at,
+            table.c.survey_version_id,
+            table.c.answers,
+            table.c.source,
+        )
         .where(table.c.survey_id == survey_id)
         .order_by(table.c.id)
     )
@@ -160,9 +170,11 @@ def iter_responses(
         statement = statement.where(table.c.submitted_at >= since)
     if until is not None:
         statement = statement.where(table.c.submitted_at < until)
+    if source is not None:
+        statement = statement.where(table.c.source == source)
     result = session.connection().execution_options(yield_per=batch_size).execute(statement)
     for row in result:
-        yield ResponseRow(row.id, row.submitted_at, row.survey_version_id, row.answers)
+        yield ResponseRow(row.id, row.submitted_at, row.survey_version_id, row.answers, row.source)
 
 
 def hash_token(token: str) -> str:
@@ -184,3 +196,23 @@ def find_active_token(session: Session, *, plain: str) -> ApiToken | None:
             ApiToken.token_hash == hash_token(plain), col(ApiToken.revoked_at).is_(None)
         )
     ).first()
+
+
+def app_secret(session: Session, *, name: str) -> str:
+    """A random secret made once and kept, so every worker and host shares it.
+
+    Two processes starting together may both try to create it; the primary key
+    lets exactly one win and both read the winner's value.
+    """
+    existing = session.get(AppSecret, name)
+    if existing is not None:
+        return existing.value
+    candidate = secrets.token_urlsafe(48)
+    try:
+        with session.begin_nested():
+            session.add(AppSecret(name=name, value=candidate, created_at=utcnow()))
+    except sa.exc.IntegrityError:
+        pass
+    stored = session.get(AppSecret, name, populate_existing=True)
+    assert stored is not None
+    return stored.value

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -39,6 +40,21 @@ def drop_postgres_database(admin: sa.Engine, url: str) -> None:
     with admin.connect() as conn:
         conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.dispose()
+
+
+def form_token(client: Any, path: str) -> str:
+    """The signed token a rendered form carries, as a browser would send it back."""
+    import re
+
+    match = re.search(r'name="_token" value="([^"]+)"', client.get(path).text)
+    assert match, f"no form token on {path}"
+    return match.group(1)
+
+
+def post_form(client: Any, path: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+    """POST the form at ``path`` the way a browser does: with the token it was given."""
+    fields = {"_token": form_token(client, path), **(data or {})}
+    return client.post(path, data=fields, **kwargs)
 
 
 def free_port() -> int:

@@ -84,6 +84,6 @@ def test_chunks_parse_back_to_the_answers() -> None:
     )
     assert len(chunks) > 2  # streamed in batches, not built whole
     parsed = list(csv.reader(io.StringIO(b"".join(chunks).decode())))
-    assert parsed[0] == ["response_id", "submitted_at", "survey_version", "t", "m"]
-    assert parsed[1] == ["1", "2027-05-06T07:08:09Z", "3", 'line "1"\nnext, comma', "x"]
+    assert parsed[0] == ["response_id", "submitted_at", "survey_version", "source", "t", "m"]
+    assert parsed[1] == ["1", "2027-05-06T07:08:09Z", "3", "", 'line "1"\nnext, comma', "x"]
     assert len(parsed) == 1201

@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -56,6 +56,24 @@ class ErrorsOut(BaseModel):
     errors: dict[str, str]
 
 
+def cors(request: Request, live: SurveyDep) -> dict[str, str]:
+    """CORS headers for a browser on one of the survey's ``embed_origins``
+    (any origin when the survey names none), and none for everyone else.
+
+    Kept on ``request.state`` so that error answers carry them too: a page
+    posting answers must be able to read the 422 that explains them.
+    """
+    origin = request.headers.get("origin")
+    headers: dict[str, str] = {"Vary": "Origin"}
+    if origin and origin != "null" and live.definition.allows_origin(origin):
+        headers["Access-Control-Allow-Origin"] = origin
+    request.state.cors_headers = headers
+    return headers
+
+
+CorsDep = Annotated[dict[str, str], Depends(cors)]
+
+
 async def submission_body(request: Request) -> SubmissionIn:
     """The JSON body, read here rather than by FastAPI so that every way it can
     be wrong (not JSON, not UTF-8, wrong shape) answers 422 with ``errors``."""
@@ -79,8 +97,26 @@ async def submission_body(request: Request) -> SubmissionIn:
         ) from None
 
 
+@router.options("/surveys/{slug}", include_in_schema=False)
+@router.options("/surveys/{slug}/responses", include_in_schema=False)
+def preflight(request: Request, headers: CorsDep) -> Response:
+    method = request.headers.get("access-control-request-method", "")
+    if "Access-Control-Allow-Origin" not in headers or method not in ("GET", "POST"):
+        return Response(status_code=403, headers={"Vary": "Origin"})
+    return Response(
+        status_code=204,
+        headers=headers
+        | {
+            "Access-Control-Allow-Methods": "GET, POST",
+            "Access-Control-Allow-Headers": "Content-Type, Idempotency-Key",
+            "Access-Control-Max-Age": "600",
+        },
+    )
+
+
 @router.get("/surveys/{slug}", summary="A survey's public definition")
-def get_survey(live: SurveyDep) -> PublicSurvey:
+def get_survey(live: SurveyDep, headers: CorsDep, response: Response) -> PublicSurvey:
+    response.headers.update(headers)
     definition = live.definition
     return PublicSurvey(
         slug=definition.slug,
@@ -110,9 +146,11 @@ def get_survey(live: SurveyDep) -> PublicSurvey:
     },
 )
 def submit(
+    headers: CorsDep,
     body: Annotated[SubmissionIn, Depends(submission_body)],
     live: SurveyDep,
     database: DatabaseDep,
+    response: Response,
 ) -> SubmissionOut:
     if not live.is_open(utcnow()):
         raise ApiError(410, {"_survey": "This survey is closed"})
@@ -121,11 +159,12 @@ def submit(
     except InvalidAnswers as exc:
         raise ApiError(422, exc.errors) from None
     with database.begin(write=True) as session:
-        response = store.add_response(
+        stored = store.add_response(
             session, survey_id=live.id, survey_version_id=live.version_id, answers=answers
         )
-    assert response.id is not None
-    return SubmissionOut(id=response.id, submitted_at=format_time(response.submitted_at))
+    assert stored.id is not None
+    response.headers.update(headers)
+    return SubmissionOut(id=stored.id, submitted_at=format_time(stored.submitted_at))
 
 
 @router.get(
@@ -142,6 +181,7 @@ def export_csv(
     bom: Annotated[bool, Query(description="Start with a UTF-8 byte-order mark")] = False,
     since: Annotated[str | None, Query(description="ISO date or date-time")] = None,
     until: Annotated[str | None, Query(description="ISO date (inclusive) or date-time")] = None,
+    source: Annotated[str | None, Query(description="Only responses from this page")] = None,
 ) -> StreamingResponse:
     try:
         options = CsvOptions(
@@ -149,6 +189,7 @@ def export_csv(
             bom=bom,
             since=parse_bound(since, name="since", upper=False),
             until=parse_bound(until, name="until", upper=True),
+            source=source or None,
         )
     except BadBound as exc:
         raise ApiError(422, {exc.name: str(exc)}) from None

@@ -9,12 +9,14 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from survey import __version__
+from survey import __version__, store
 from survey.db import Database
+from survey.formtokens import FormTokens
 from survey.resources import STATIC_DIR
 from survey.settings import Settings
-from survey.web import api, errors, public
+from survey.web import api, embed, errors, public
 from survey.web.deps import DatabaseDep, DefinitionCache
+from survey.web.headers import FramingMiddleware
 from survey.web.limits import BodyLimitMiddleware
 from survey.web.templating import make_templates
 
@@ -23,7 +25,11 @@ def create_app(settings: Settings) -> FastAPI:
     database = Database(settings)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.form_tokens = FormTokens(
+            settings.secret_key or _shared_secret(database),
+            max_age_seconds=settings.form_token_max_age_seconds,
+        )
         yield
         database.dispose()
 
@@ -39,9 +45,11 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.definitions = DefinitionCache()
 
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(FramingMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(public.router)
     app.include_router(api.router)
+    app.include_router(embed.router)
     errors.install(app)
 
     @app.get("/healthz", tags=["operations"], summary="200 when the database answers")
@@ -51,6 +59,11 @@ def create_app(settings: Settings) -> FastAPI:
         return JSONResponse({"status": "database unavailable"}, status_code=503)
 
     return app
+
+
+def _shared_secret(database: Database) -> str:
+    with database.begin(write=True) as session:
+        return store.app_secret(session, name="form-token-key")
 
 
 def app_from_environment() -> FastAPI:

@@ -38,6 +38,14 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 DatabaseDep = Annotated[Database, Depends(get_database)]
+
+
+def public_base(request: Request) -> str:
+    """The product's own origin: the configured public URL, else the request's."""
+    configured: str | None = request.app.state.settings.public_url
+    return configured or f"{request.url.scheme}://{request.url.netloc}"
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
 
 

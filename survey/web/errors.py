@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 TITLES = {
     400: "Your answers could not be read",
     401: "Sign-in required",
+    403: "This form cannot be sent from here",
     404: "Page not found",
     405: "Method not allowed",
     410: "This survey is closed",
@@ -52,7 +53,11 @@ def error_page(request: Request, status_code: int, message: str | None = None) -
     return render(
         request,
         "errors/error.html",
-        {"title": title, "message": message or MESSAGES.get(status_code, title)},
+        {
+            "title": title,
+            "message": message or MESSAGES.get(status_code, title),
+            "embed": request.query_params.get("embed") == "1",
+        },
         status_code=status_code,
     )
 
@@ -62,6 +67,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     headers = dict(exc.headers or {})
     detail = exc.detail if isinstance(exc.detail, str) else None
     if _wants_json(request):
+        headers |= getattr(request.state, "cors_headers", {})
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
     # Only our own messages are shown on pages; Starlette's defaults are replaced.
     message = detail if detail and detail != TITLES.get(exc.status_code) else None
@@ -79,13 +85,21 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
         loc = [str(part) for part in error.get("loc", ()) if part not in ("query", "path")]
         errors.setdefault(".".join(loc) or "_request", str(error.get("msg", "Invalid value")))
     if _wants_json(request):
-        return JSONResponse({"errors": errors}, status_code=422)
+        return JSONResponse(
+            {"errors": errors},
+            status_code=422,
+            headers=getattr(request.state, "cors_headers", None),
+        )
     return error_page(request, 400, "; ".join(f"{k}: {v}" for k, v in errors.items()))
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return JSONResponse({"errors": exc.errors}, status_code=exc.status_code)
+    return JSONResponse(
+        {"errors": exc.errors},
+        status_code=exc.status_code,
+        headers=getattr(request.state, "cors_headers", None),
+    )
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -1,23 +1,39 @@
-"""The pages members see: the list of open surveys, the form, the thank-you page."""
+"""The pages members see: the list of open surveys, the form, the thank-you page.
+
+The same routes serve the form on its own page and inside a blog post's iframe
+(``?embed=1``): the embedded flow (errors, thanks, closed) stays in the frame,
+and nothing in it depends on cookies, which cross-site frames often lose.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from survey import store
-from survey.answers import InvalidAnswers, clean_form
+from survey.answers import InvalidAnswers, clean_form, clean_source
+from survey.formtokens import BadFormToken, FormTokens
 from survey.models import utcnow
-from survey.web.deps import DatabaseDep, LiveSurvey, SessionDep, SurveyDep
+from survey.web.deps import DatabaseDep, LiveSurvey, SessionDep, SurveyDep, public_base
+from survey.web.errors import error_page
+from survey.web.headers import frame_policy
 from survey.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
 MAX_FORM_FIELDS = 1000
+TOKEN_FIELD = "_token"  # noqa: S105 - a field name, not a secret
+SOURCE_FIELD = "_source"
 FormValues = dict[str, list[str]]
+EXPIRED = (
+    "This form was open too long to be sent safely. Your answers are still here: "
+    "check them and send them again."
+)
+FORGED = "This form could not be checked. Your answers are still here: send them again."
 
 
 async def form_fields(request: Request) -> FormValues:
@@ -59,6 +75,32 @@ async def form_fields(request: Request) -> FormValues:
 FormDep = Annotated[FormValues, Depends(form_fields)]
 
 
+def get_form_tokens(request: Request) -> FormTokens:
+    tokens: FormTokens = request.app.state.form_tokens
+    return tokens
+
+
+TokensDep = Annotated[FormTokens, Depends(get_form_tokens)]
+EmbedQuery = Annotated[bool, Query(description="Render for an iframe")]
+
+
+@dataclass(frozen=True)
+class View:
+    """How the form is being shown: on its own page or embedded, and for which post."""
+
+    slug: str
+    embed: bool
+    source: str | None
+
+    def url(self, path: str = "", *, embed: bool | None = None, source: bool = False) -> str:
+        query: dict[str, str] = {}
+        if self.embed if embed is None else embed:
+            query["embed"] = "1"
+        if source and self.source:
+            query["source"] = self.source
+        return f"/s/{self.slug}{path}" + (f"?{urlencode(query)}" if query else "")
+
+
 @router.get("/", response_class=HTMLResponse)
 def index(request: Request, session: SessionDep) -> Response:
     now = utcnow()
@@ -68,51 +110,110 @@ def index(request: Request, session: SessionDep) -> Response:
 
 
 @router.get("/s/{slug}", response_class=HTMLResponse, name="survey_form")
-def show_form(request: Request, live: SurveyDep) -> Response:
+def show_form(
+    request: Request,
+    live: SurveyDep,
+    tokens: TokensDep,
+    embed: EmbedQuery = False,
+    source: str | None = None,
+) -> Response:
+    view = View(live.definition.slug, embed, clean_source(source))
     if not live.is_open(utcnow()):
-        return _closed(request, live)
-    return _form(request, live, values={}, errors={})
+        return _closed(request, live, view)
+    return _form(request, live, view, tokens, values={}, errors={})
 
 
 @router.post("/s/{slug}", response_class=HTMLResponse)
 def submit_form(
-    request: Request, fields: FormDep, live: SurveyDep, database: DatabaseDep
+    request: Request,
+    fields: FormDep,
+    live: SurveyDep,
+    database: DatabaseDep,
+    tokens: TokensDep,
+    embed: EmbedQuery = False,
 ) -> Response:
+    view = View(live.definition.slug, embed, clean_source(_first(fields, SOURCE_FIELD)))
     if not live.is_open(utcnow()):
-        return _closed(request, live)
+        return _closed(request, live, view)
+    if not _sent_from_our_pages(request):
+        return error_page(
+            request,
+            403,
+            "This form can only be sent from its own page. Open the survey's page and "
+            "answer it there.",
+        )
+    try:
+        tokens.check(_first(fields, TOKEN_FIELD) or "", slug=live.definition.slug)
+    except BadFormToken as exc:
+        notice = EXPIRED if exc.expired else FORGED
+        return _form(request, live, view, tokens, values=fields, errors={}, notice=notice)
     try:
         answers = clean_form(live.definition, fields)
     except InvalidAnswers as exc:
-        return _form(request, live, values=fields, errors=exc.errors, status_code=422)
+        return _form(request, live, view, tokens, values=fields, errors=exc.errors)
     with database.begin(write=True) as session:
         store.add_response(
-            session, survey_id=live.id, survey_version_id=live.version_id, answers=answers
+            session,
+            survey_id=live.id,
+            survey_version_id=live.version_id,
+            answers=answers,
+            source=view.source,
         )
-    return RedirectResponse(
-        request.app.url_path_for("survey_thanks", slug=live.definition.slug), status_code=303
-    )
+    return RedirectResponse(view.url("/thanks"), status_code=303)
 
 
 @router.get("/s/{slug}/thanks", response_class=HTMLResponse, name="survey_thanks")
-def thanks(request: Request, live: SurveyDep) -> Response:
-    return render(request, "public/thanks.html", {"survey": live.definition})
+def thanks(request: Request, live: SurveyDep, embed: EmbedQuery = False) -> Response:
+    view = View(live.definition.slug, embed, None)
+    response = render(request, "public/thanks.html", {"survey": live.definition, "view": view})
+    response.headers.update(frame_policy(live.definition))
+    return response
+
+
+def _first(fields: FormValues, key: str) -> str | None:
+    values = fields.get(key)
+    return values[0] if values else None
+
+
+def _sent_from_our_pages(request: Request) -> bool:
+    """Browsers say where a form POST comes from; ours come from our own pages,
+    inside an iframe too.  Clients that send neither header (old browsers,
+    scripts) are left to the form token."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None and site not in ("same-origin", "none"):
+        return False
+    origin = request.headers.get("origin")
+    return origin is None or origin == public_base(request)
 
 
 def _form(
     request: Request,
     live: LiveSurvey,
+    view: View,
+    tokens: FormTokens,
     *,
     values: FormValues,
     errors: dict[str, str],
-    status_code: int = 200,
+    notice: str | None = None,
 ) -> Response:
+    error_list = _errors_in_page_order(live, errors)
+    if notice:
+        error_list.insert(0, ("", notice))
+    base = public_base(request)
     context: dict[str, Any] = {
         "survey": live.definition,
+        "view": view,
         "values": values,
         "errors": errors,
-        "error_list": _errors_in_page_order(live, errors),
+        "error_list": error_list,
+        "token": tokens.issue(live.definition.slug),
+        "oembed_url": f"{base}/oembed?"
+        + urlencode({"url": f"{base}/s/{live.definition.slug}", "format": "json"}),
     }
-    return render(request, "public/form.html", context, status_code=status_code)
+    status_code = 422 if error_list else 200
+    response = render(request, "public/form.html", context, status_code=status_code)
+    response.headers.update(frame_policy(live.definition))
+    return response
 
 
 def _errors_in_page_order(live: LiveSurvey, errors: dict[str, str]) -> list[tuple[str, str]]:
@@ -124,14 +225,17 @@ def _errors_in_page_order(live: LiveSurvey, errors: dict[str, str]) -> list[tupl
     return order
 
 
-def _closed(request: Request, live: LiveSurvey) -> Response:
-    return render(
+def _closed(request: Request, live: LiveSurvey, view: View) -> Response:
+    response = render(
         request,
         "errors/error.html",
         {
             "title": f"{live.definition.title} is closed",
             "message": "This survey is closed and no longer takes answers. "
             "Thank you for your interest.",
+            "embed": view.embed,
         },
         status_code=410,
     )
+    response.headers.update(frame_policy(live.definition))
+    return response

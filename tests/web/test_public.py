@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from survey.db import Database
 from survey.models import Response
-from tests.helpers import definition_from, load
+from tests.helpers import definition_from, form_token, load, post_form
 
 FORM = "/s/libraries-abroad"
 
@@ -53,9 +53,10 @@ def test_the_form_shows_every_question_with_a_label(client: TestClient) -> None:
 
 
 def test_a_good_submission_is_stored_and_thanked(client: TestClient, database: Database) -> None:
-    response = client.post(
+    response = post_form(
+        client,
         FORM,
-        data={
+        {
             "visits_libraries": "often",
             "lessons": "Story walks in Toronto",
             "international_member": "yes",
@@ -93,7 +94,7 @@ def test_an_invalid_submission_keeps_every_value_and_explains_each_error(
         "name": "Nour",
         "email": "nour@",
     }
-    response = client.post(FORM, data=typed)
+    response = post_form(client, FORM, typed)
     assert response.status_code == 422
     soup = page(response.text)
     assert soup.title is not None
@@ -131,7 +132,7 @@ def test_an_invalid_submission_keeps_every_value_and_explains_each_error(
 
 def test_hostile_text_is_shown_escaped(client: TestClient) -> None:
     hostile = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
-    response = client.post(FORM, data={"name": hostile, "email": "bad"})
+    response = post_form(client, FORM, {"name": hostile, "email": "bad"})
     assert response.status_code == 422
     assert "<script>alert(1)" not in response.text
     assert page(response.text).select_one("#name")["value"] == hostile  # type: ignore[index]
@@ -139,8 +140,8 @@ def test_hostile_text_is_shown_escaped(client: TestClient) -> None:
 
 
 def test_a_hidden_question_answer_is_dropped(client: TestClient, database: Database) -> None:
-    response = client.post(
-        FORM, data={"visits_libraries": "not_yet", "lessons": "typed before changing my mind"}
+    response = post_form(
+        client, FORM, {"visits_libraries": "not_yet", "lessons": "typed before changing my mind"}
     )
     assert response.status_code == 303
     assert stored(database) == [{"visits_libraries": "not_yet"}]
@@ -212,6 +213,9 @@ def test_a_body_over_64_kib_is_refused_with_413(client: TestClient, database: Da
 
 
 def test_the_form_is_readable_in_multipart_too(client: TestClient, database: Database) -> None:
-    response = client.post(FORM, files={"visits_libraries": (None, "sometimes")})
+    token = form_token(client, FORM)
+    response = client.post(
+        FORM, files={"_token": (None, token), "visits_libraries": (None, "sometimes")}
+    )
     assert response.status_code == 303
     assert stored(database) == [{"visits_libraries": "sometimes"}]

@@ -1,0 +1,66 @@
+"""What blog platforms ask for: the embed script, and oEmbed for pasted URLs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import FileResponse, JSONResponse
+
+from survey import store
+from survey.resources import STATIC_DIR
+from survey.snippets import IFRAME_HEIGHT, iframe_html
+from survey.web.deps import SessionDep, public_base
+
+router = APIRouter(tags=["embedding"])
+
+
+@router.get("/embed.js", include_in_schema=False)
+def embed_script() -> FileResponse:
+    return FileResponse(
+        STATIC_DIR / "embed.js",
+        media_type="text/javascript; charset=utf-8",
+        headers={"Cache-Control": "public, max-age=3600"},
+    )
+
+
+@router.get(
+    "/oembed",
+    summary="oEmbed for a form's address (pasting it into WordPress embeds the form)",
+    responses={404: {"description": "Not a form of this site"}, 501: {"description": "XML"}},
+)
+def oembed(
+    request: Request,
+    session: SessionDep,
+    url: Annotated[str, Query(description="The form's address, like https://HOST/s/SLUG")],
+    format: Annotated[Literal["json", "xml"], Query()] = "json",
+    maxwidth: Annotated[int | None, Query(ge=1)] = None,
+) -> JSONResponse:
+    if format == "xml":
+        raise HTTPException(status_code=501, detail="Only format=json is supported.")
+    base = public_base(request)
+    parts = urlsplit(url)
+    own = urlsplit(base)
+    segments = parts.path.strip("/").split("/")
+    if (
+        (parts.scheme, parts.netloc) != (own.scheme, own.netloc)
+        or len(segments) != 2
+        or (segments[0] != "s")
+    ):
+        raise HTTPException(status_code=404, detail="That address is not a survey of this site.")
+    survey = store.get_survey(session, slug=segments[1])
+    if survey is None:
+        raise HTTPException(status_code=404, detail="That address is not a survey of this site.")
+    title = str(survey.definition["title"])
+    body: dict[str, Any] = {
+        "version": "1.0",
+        "type": "rich",
+        "provider_name": "reader-survey",
+        "provider_url": base,
+        "title": title,
+        "html": iframe_html(base, survey.slug, title),
+        "width": min(maxwidth, 800) if maxwidth else 800,
+        "height": IFRAME_HEIGHT,
+    }
+    return JSONResponse(body, headers={"Cache-Control": "public, max-age=300"})
