@@ -14,6 +14,7 @@ from survey.definitions import DefinitionError, SurveyDefinition, load_file
 from survey.export import BadBound, CsvOptions, csv_from_database, parse_bound
 from survey.resources import BUNDLED_SURVEYS_DIR
 from survey.settings import Settings
+from survey.snippets import snippets
 
 log = logging.getLogger("survey")
 
@@ -65,6 +66,15 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--header", choices=["keys", "labels"], default="keys")
     export.add_argument("--bom", action="store_true", help="start with a UTF-8 byte-order mark")
     export.set_defaults(func=_export)
+
+    embed = commands.add_parser("embed", help="print the code that embeds a survey in a post")
+    embed.add_argument("slug")
+    embed.add_argument(
+        "--base-url",
+        help="the address readers reach this server at (default: SURVEY_PUBLIC_URL, "
+        "else http://127.0.0.1:8000)",
+    )
+    embed.set_defaults(func=_embed)
 
     token = commands.add_parser("token", help="API tokens for the CSV export")
     token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
@@ -167,6 +177,28 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
             partial.replace(args.output)  # a reader never sees half a file
     finally:
         database.dispose()
+    return 0
+
+
+def _embed(args: argparse.Namespace, settings: Settings) -> int:
+    database = Database(settings)
+    try:
+        with database.session() as session:
+            survey = store.get_survey(session, slug=args.slug)
+    finally:
+        database.dispose()
+    if survey is None:
+        raise CommandError(f"there is no survey {args.slug!r}")
+    base = args.base_url or settings.public_url or "http://127.0.0.1:8000"
+    codes = snippets(base, survey.slug, str(survey.definition["title"]))
+    print("Paste into the post (WordPress: a Custom HTML block; Blogger: the HTML view):")
+    print(codes.script)
+    print()
+    print("Or, where scripts are not allowed, a plain iframe (fixed height):")
+    print(codes.iframe)
+    print()
+    print("Or a plain link (in WordPress, pasting the address alone embeds the form by oEmbed):")
+    print(codes.link)
     return 0
 
 
