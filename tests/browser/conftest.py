@@ -29,7 +29,9 @@ FLAGS = [
 
 
 @pytest.fixture(scope="session")
-def chromium_browser():  # type: ignore[no-untyped-def]
+def playwright_driver():  # type: ignore[no-untyped-def]
+    """Playwright, once Chromium is known to be there; tests that need other
+    browser flags launch their own browser from it."""
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
         reason = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
         if os.environ.get("SURVEY_REQUIRE_BROWSER") == "1":
@@ -38,9 +40,14 @@ def chromium_browser():  # type: ignore[no-untyped-def]
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield browser
-        browser.close()
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def chromium_browser(playwright_driver):  # type: ignore[no-untyped-def]
+    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture

@@ -1,0 +1,221 @@
+"""The survey embedded in a blog post on another site, in a real Chromium.
+
+The "blog" is served from http://localhost:PORT_A and the product from
+http://127.0.0.1:PORT_B: different sites, so the browser treats the frame as
+cross-site, exactly as on a real blog.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from tests.browser.conftest import CHROMIUM, FLAGS
+from tests.helpers import Server, free_port
+
+SURVEY = str(Path(sys.executable).with_name("survey"))
+
+
+class Blog:
+    """A static site on its own origin."""
+
+    def __init__(self, root: Path) -> None:
+        self.port = free_port()
+        handler = functools.partial(_QuietHandler, directory=str(root))
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
+        self.origin = f"http://localhost:{self.port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def blogs(tmp_path: Path) -> Iterator[tuple[Blog, Blog]]:
+    allowed, other = tmp_path / "allowed", tmp_path / "other"
+    allowed.mkdir()
+    other.mkdir()
+    pair = (Blog(allowed), Blog(other))
+    yield pair
+    for blog in pair:
+        blog.close()
+
+
+@pytest.fixture
+def app(tmp_path: Path, blogs: tuple[Blog, Blog]) -> Iterator[Server]:
+    surveys = tmp_path / "surveys"
+    surveys.mkdir()
+    (surveys / "members.yaml").write_text(
+        "slug: members-only\ntitle: Members only\n"
+        f"embed_origins: [{blogs[0].origin}]\n"
+        'questions: [{key: a, type: yes_no, label: "Are you a member?"}]\n'
+    )
+    server = Server(
+        [SURVEY],
+        {
+            "SURVEY_DATABASE_URL": f"sqlite:///{tmp_path / 'survey.db'}",
+            "SURVEY_DEFINITIONS_DIR": str(surveys),
+        },
+    )
+    server.wait_ready()
+    yield server
+    server.stop()
+
+
+def write_post(blog: Blog, name: str, body: str) -> str:
+    root = Path(blog.server.RequestHandlerClass.keywords["directory"])  # type: ignore[attr-defined]
+    (root / name).write_text(
+        "<!doctype html><html lang=en><head><meta charset=utf-8><title>Libraries Abroad</title>"
+        f'<link rel="canonical" href="{blog.origin}/2026/libraries-abroad/">'
+        f"</head><body><h1>Libraries Abroad</h1><p>Tell us below.</p>{body}</body></html>",
+        encoding="utf-8",
+    )
+    return f"{blog.origin}/{name}"
+
+
+def snippet(app: Server, slug: str, title: str) -> str:
+    return (
+        f'<div data-survey="{slug}" data-survey-title="{title}">'
+        f'<a href="{app.url}/s/{slug}">Answer</a></div>'
+        f'<script src="{app.url}/embed.js" async></script>'
+    )
+
+
+def frame_height(page) -> float:  # type: ignore[no-untyped-def]
+    return float(page.eval_on_selector("iframe", "f => f.getBoundingClientRect().height"))
+
+
+def wait_for_height_change(page, before: float) -> float:  # type: ignore[no-untyped-def]
+    page.wait_for_function(
+        f"Math.abs(document.querySelector('iframe').getBoundingClientRect().height - {before}) > 20"
+    )
+    return frame_height(page)
+
+
+def exported(app: Server, slug: str) -> list[dict[str, str]]:
+    out = subprocess.run(
+        [SURVEY, "export", slug],
+        env={"SURVEY_DATABASE_URL": app.env["SURVEY_DATABASE_URL"]},
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    return list(csv.DictReader(io.StringIO(out)))
+
+
+def run_embedded_flow(page, app: Server, blog: Blog) -> None:  # type: ignore[no-untyped-def]
+    url = write_post(blog, "post.html", snippet(app, "libraries-abroad", "Libraries Abroad"))
+    page.goto(url)
+    iframe = page.locator('iframe[title="Libraries Abroad"]')
+    iframe.wait_for()
+    frame = page.frame_locator('iframe[title="Libraries Abroad"]')
+    frame.locator("h1").wait_for()
+    page.wait_for_function("document.querySelector('iframe').style.height !== '640px'")
+    start = frame_height(page)
+
+    def no_inner_scrollbar() -> bool:
+        inner = page.frames[1]
+        return bool(inner.evaluate("document.documentElement.scrollHeight <= innerHeight + 1"))
+
+    assert no_inner_scrollbar()
+    # Choosing an answer that shows more questions grows the frame...
+    frame.get_by_label("Sometimes").check()
+    grown = wait_for_height_change(page, start)
+    assert grown > start
+    # ...and one that hides them shrinks it again.
+    frame.get_by_label("Not yet").check()
+    shrunk = wait_for_height_change(page, grown)
+    assert shrunk < grown
+    assert no_inner_scrollbar()
+
+    # An invalid answer: the errors show inside the frame.
+    frame.get_by_label("Your email address").fill("not an email")
+    frame.get_by_role("button", name="Send answers").click()
+    frame.locator(".error-summary").wait_for()
+    assert (
+        "Enter an email address in the correct format"
+        in frame.locator(".error-summary").inner_text()
+    )
+    assert page.url == url  # the host page never navigated
+    frame.get_by_label("Your email address").fill("reader@example.org")
+    frame.get_by_role("button", name="Send answers").click()
+    frame.get_by_text("Your answers have been sent").wait_for()
+    assert page.url == url
+    [row] = exported(app, "libraries-abroad")
+    assert row["source"] == f"{blog.origin}/2026/libraries-abroad/"
+    assert row["visits_libraries"] == "not_yet"
+    assert row["email"] == "reader@example.org"
+
+
+def test_the_snippet_embeds_a_working_auto_sized_form(  # type: ignore[no-untyped-def]
+    page, app: Server, blogs: tuple[Blog, Blog]
+) -> None:
+    run_embedded_flow(page, app, blogs[0])
+    assert page.context.cookies() == []
+
+
+def test_it_works_with_third_party_cookies_blocked(  # type: ignore[no-untyped-def]
+    playwright_driver, app: Server, blogs: tuple[Blog, Blog]
+) -> None:
+    browser = playwright_driver.chromium.launch(
+        executable_path=CHROMIUM, args=[*FLAGS, "--test-third-party-cookie-phaseout"]
+    )
+    try:
+        context = browser.new_context()
+        page = context.new_page()
+        run_embedded_flow(page, app, blogs[0])
+        # Nothing in the flow relies on cookies: the product never set one.
+        assert context.cookies() == []
+    finally:
+        browser.close()
+
+
+def test_only_allowed_sites_can_frame_a_restricted_survey(  # type: ignore[no-untyped-def]
+    page, app: Server, blogs: tuple[Blog, Blog]
+) -> None:
+    allowed, other = blogs
+    code = snippet(app, "members-only", "Members only")
+    page.goto(write_post(allowed, "members.html", code))
+    page.frame_locator('iframe[title="Members only"]').get_by_text("Are you a member?").wait_for()
+
+    page.goto(write_post(other, "members.html", code))
+    page.locator('iframe[title="Members only"]').wait_for()
+    page.wait_for_timeout(1500)
+    blocked = page.frames[1]
+    assert "Are you a member?" not in (blocked.content() if blocked.url.startswith("http") else "")
+    assert (
+        page.frame_locator('iframe[title="Members only"]').get_by_text("Are you a member?").count()
+        == 0
+    )
+
+
+def test_a_plain_iframe_works_without_the_script(  # type: ignore[no-untyped-def]
+    page, app: Server, blogs: tuple[Blog, Blog]
+) -> None:
+    url = write_post(
+        blogs[0],
+        "plain.html",
+        f'<iframe src="{app.url}/s/libraries-abroad?embed=1" title="Survey" '
+        'width="100%" height="700"></iframe>',
+    )
+    page.goto(url)
+    frame = page.frame_locator('iframe[title="Survey"]')
+    frame.get_by_label("Yes, whenever I can").check()
+    frame.get_by_role("button", name="Send answers").click()
+    frame.get_by_text("Your answers have been sent").wait_for()
+    [row] = exported(app, "libraries-abroad")
+    assert row["visits_libraries"] == "often"
