@@ -189,8 +189,18 @@ def test_only_allowed_sites_can_frame_a_restricted_survey(  # type: ignore[no-un
 ) -> None:
     allowed, other = blogs
     code = snippet(app, "members-only", "Members only")
-    page.goto(write_post(allowed, "members.html", code))
+    # The allowed site frames it, beside a second survey on the same page.
+    both = code + snippet(app, "libraries-abroad", "Libraries Abroad")
+    page.goto(write_post(allowed, "members.html", both))
     page.frame_locator('iframe[title="Members only"]').get_by_text("Are you a member?").wait_for()
+    page.frame_locator('iframe[title="Libraries Abroad"]').locator("h1").wait_for()
+    page.wait_for_function(
+        "[...document.querySelectorAll('iframe')].every(f => f.style.height !== '640px')"
+    )
+    heights = page.eval_on_selector_all(
+        "iframe", "fs => fs.map(f => f.getBoundingClientRect().height)"
+    )
+    assert heights[0] < heights[1]  # each frame sized to its own content
 
     page.goto(write_post(other, "members.html", code))
     page.locator('iframe[title="Members only"]').wait_for()
