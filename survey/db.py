@@ -12,10 +12,12 @@ between, and that would lose a submission.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
+import anyio
+import anyio.to_thread
 import sqlalchemy as sa
 from alembic.config import Config
 from sqlalchemy import event
@@ -28,6 +30,8 @@ from survey.settings import Settings
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 # Execution option that asks for BEGIN IMMEDIATE on SQLite; ignored elsewhere.
 IMMEDIATE = "survey_begin_immediate"
 
@@ -39,6 +43,8 @@ class Database:
         self.settings = settings
         self.engine = make_engine(settings)
         self._write_engine = self.engine.execution_options(**{IMMEDIATE: True})
+        self._threads = 2 if settings.is_sqlite else settings.db_pool_size
+        self._limiter: anyio.CapacityLimiter | None = None
 
     def session(self, *, write: bool = False) -> Session:
         # expire_on_commit=False: rows read before the commit stay usable for the
@@ -51,6 +57,24 @@ class Database:
         with self.session(write=write) as session:
             yield session
             session.commit()
+
+    @contextmanager
+    def write_connection(self) -> Iterator[sa.Connection]:
+        """One short write transaction on a plain connection (no ORM session),
+        for the hot path that stores a response; commits at the end."""
+        with self._write_engine.begin() as conn:
+            yield conn
+
+    async def run(self, function: Callable[[], T]) -> T:
+        """Run blocking database work off the event loop, on a few threads only.
+
+        FastAPI's default pool has 40 threads; on two cores, 40 threads fighting
+        over the GIL and over a handful of connections cost more than the
+        queries.  SQLite takes one writer at a time anyway.
+        """
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(self._threads)
+        return await anyio.to_thread.run_sync(function, limiter=self._limiter)
 
     def ping(self) -> bool:
         try:

@@ -43,6 +43,12 @@ class Settings(BaseSettings):
         default=30_000, ge=0, description="How long a SQLite writer waits for the lock."
     )
     db_pool_size: int = Field(default=10, ge=1, description="PostgreSQL connections per worker.")
+    definition_cache_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="How long a process serves a survey before checking the database for a "
+        "newer version (a `survey load` shows within this time; 0 checks on every request).",
+    )
     public_url: str | None = Field(
         default=None,
         description="The address readers reach the product at (https://surveys.example.org). "

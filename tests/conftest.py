@@ -84,7 +84,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, load_bundled_surveys=True)
+    # Tests load new versions and expect the very next request to see them.
+    return Settings(database_url=database_url, definition_cache_seconds=0)
 
 
 @pytest.fixture

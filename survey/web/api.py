@@ -56,7 +56,7 @@ class ErrorsOut(BaseModel):
     errors: dict[str, str]
 
 
-def cors(request: Request, live: SurveyDep) -> dict[str, str]:
+async def cors(request: Request, live: SurveyDep) -> dict[str, str]:
     """CORS headers for a browser on one of the survey's ``embed_origins``
     (any origin when the survey names none), and none for everyone else.
 
@@ -99,7 +99,7 @@ async def submission_body(request: Request) -> SubmissionIn:
 
 @router.options("/surveys/{slug}", include_in_schema=False)
 @router.options("/surveys/{slug}/responses", include_in_schema=False)
-def preflight(request: Request, headers: CorsDep) -> Response:
+async def preflight(request: Request, headers: CorsDep) -> Response:
     method = request.headers.get("access-control-request-method", "")
     if "Access-Control-Allow-Origin" not in headers or method not in ("GET", "POST"):
         return Response(status_code=403, headers={"Vary": "Origin"})
@@ -115,7 +115,7 @@ def preflight(request: Request, headers: CorsDep) -> Response:
 
 
 @router.get("/surveys/{slug}", summary="A survey's public definition")
-def get_survey(live: SurveyDep, headers: CorsDep, response: Response) -> PublicSurvey:
+async def get_survey(live: SurveyDep, headers: CorsDep, response: Response) -> PublicSurvey:
     response.headers.update(headers)
     definition = live.definition
     return PublicSurvey(
@@ -145,7 +145,7 @@ def get_survey(live: SurveyDep, headers: CorsDep, response: Response) -> PublicS
         }
     },
 )
-def submit(
+async def submit(
     headers: CorsDep,
     body: Annotated[SubmissionIn, Depends(submission_body)],
     live: SurveyDep,
@@ -158,13 +158,16 @@ def submit(
         answers = clean_json(live.definition, body.answers)
     except InvalidAnswers as exc:
         raise ApiError(422, exc.errors) from None
-    with database.begin(write=True) as session:
-        stored = store.add_response(
-            session, survey_id=live.id, survey_version_id=live.version_id, answers=answers
-        )
-    assert stored.id is not None
+
+    def write() -> tuple[int, datetime]:
+        with database.write_connection() as conn:
+            return store.insert_response(
+                conn, survey_id=live.id, survey_version_id=live.version_id, answers=answers
+            )
+
+    new_id, submitted_at = await database.run(write)
     response.headers.update(headers)
-    return SubmissionOut(id=stored.id, submitted_at=format_time(stored.submitted_at))
+    return SubmissionOut(id=new_id, submitted_at=format_time(submitted_at))
 
 
 @router.get(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -15,7 +16,8 @@ from survey.formtokens import FormTokens
 from survey.resources import STATIC_DIR
 from survey.settings import Settings
 from survey.web import api, embed, errors, public
-from survey.web.deps import DatabaseDep, DefinitionCache
+from survey.web.cache import PageCache, SurveyCache
+from survey.web.deps import DatabaseDep
 from survey.web.headers import FramingMiddleware
 from survey.web.limits import BodyLimitMiddleware
 from survey.web.templating import make_templates
@@ -30,6 +32,11 @@ def create_app(settings: Settings) -> FastAPI:
             settings.secret_key or _shared_secret(database),
             max_age_seconds=settings.form_token_max_age_seconds,
         )
+        # Objects made at start-up live as long as the process: moving them out
+        # of the collector's reach spares every full collection (tens of ms
+        # under load) from walking them again.
+        gc.collect()
+        gc.freeze()
         yield
         database.dispose()
 
@@ -42,7 +49,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.database = database
     app.state.templates = make_templates()
-    app.state.definitions = DefinitionCache()
+    app.state.surveys = SurveyCache(settings.definition_cache_seconds)
+    app.state.pages = PageCache()
 
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(FramingMiddleware)

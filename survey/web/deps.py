@@ -3,19 +3,14 @@ URL names, with its parsed definition cached per process."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from sqlmodel import Session
 
-from survey import store
 from survey.db import Database
-from survey.definitions import SurveyDefinition
-from survey.models import Survey
+from survey.web.cache import LiveSurvey, SurveyCache
 
 
 def get_database(request: Request) -> Database:
@@ -49,54 +44,26 @@ def public_base(request: Request) -> str:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-@dataclass(frozen=True)
-class LiveSurvey:
-    """A survey as the form and the API need it: plain values only, so that it
-    stays usable after the read transaction that found it has ended."""
+async def find_survey(request: Request, slug: str) -> LiveSurvey:
+    """The survey a URL names, from this process's cache when it is fresh.
 
-    id: int
-    version: int
-    version_id: int
-    definition: SurveyDefinition
+    On a miss the lookup runs in a short session of its own, off the event
+    loop, so that no connection is held while the route works: a route that
+    then writes takes one connection at a time, and a full pool cannot deadlock.
+    """
+    cache: SurveyCache = request.app.state.surveys
+    live = cache.fresh(slug)
+    if live is None:
+        database = get_database(request)
 
-    def is_open(self, now: datetime) -> bool:
-        return self.definition.is_open(now)
+        def lookup() -> LiveSurvey | None:
+            with database.session() as session:
+                return cache.load(session, slug)
 
-
-class DefinitionCache:
-    """Parsed definitions by (survey id, version, updated_at): parsing JSON into
-    Pydantic models on every request would cost more than the query."""
-
-    def __init__(self) -> None:
-        self._entries: dict[int, tuple[tuple[int, datetime], SurveyDefinition, int]] = {}
-        self._lock = threading.Lock()
-
-    def live(self, session: Session, survey: Survey) -> LiveSurvey:
-        assert survey.id is not None
-        stamp = (survey.current_version, survey.updated_at)
-        entry = self._entries.get(survey.id)
-        if entry is None or entry[0] != stamp:
-            definition = SurveyDefinition.model_validate(survey.definition)
-            version = store.current_version(session, survey=survey)
-            assert version.id is not None
-            entry = (stamp, definition, version.id)
-            with self._lock:
-                self._entries[survey.id] = entry
-        return LiveSurvey(
-            id=survey.id, version=survey.current_version, version_id=entry[2], definition=entry[1]
-        )
-
-
-def find_survey(request: Request, database: DatabaseDep, slug: str) -> LiveSurvey:
-    """The survey a URL names.  It is read in a short session of its own, so
-    that no connection is held while the route works: a route that then writes
-    takes one connection at a time, and a full pool can never deadlock."""
-    with database.session() as session:
-        survey = store.get_survey(session, slug=slug)
-        if survey is None:
-            raise HTTPException(status_code=404, detail="There is no survey at this address.")
-        cache: DefinitionCache = request.app.state.definitions
-        return cache.live(session, survey)
+        live = await database.run(lookup)
+    if live is None:
+        raise HTTPException(status_code=404, detail="There is no survey at this address.")
+    return live
 
 
 SurveyDep = Annotated[LiveSurvey, Depends(find_survey)]

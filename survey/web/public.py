@@ -18,10 +18,11 @@ from survey import store
 from survey.answers import InvalidAnswers, clean_form, clean_source
 from survey.formtokens import BadFormToken, FormTokens
 from survey.models import utcnow
-from survey.web.deps import DatabaseDep, LiveSurvey, SessionDep, SurveyDep, public_base
+from survey.web.cache import SOURCE_MARK, TOKEN_MARK, LiveSurvey, PageCache, SurveyCache
+from survey.web.deps import DatabaseDep, SessionDep, SurveyDep, public_base
 from survey.web.errors import error_page
 from survey.web.headers import frame_policy
-from survey.web.templating import render
+from survey.web.templating import render, render_string
 
 router = APIRouter(include_in_schema=False)
 
@@ -104,13 +105,17 @@ class View:
 @router.get("/", response_class=HTMLResponse)
 def index(request: Request, session: SessionDep) -> Response:
     now = utcnow()
-    cache = request.app.state.definitions
-    surveys = [cache.live(session, row) for row in store.list_surveys(session)]
-    return render(request, "public/index.html", {"surveys": [s for s in surveys if s.is_open(now)]})
+    cache: SurveyCache = request.app.state.surveys
+    surveys = [cache.load(session, row.slug) for row in store.list_surveys(session)]
+    return render(
+        request,
+        "public/index.html",
+        {"surveys": [s for s in surveys if s is not None and s.is_open(now)]},
+    )
 
 
 @router.get("/s/{slug}", response_class=HTMLResponse, name="survey_form")
-def show_form(
+async def show_form(
     request: Request,
     live: SurveyDep,
     tokens: TokensDep,
@@ -120,11 +125,33 @@ def show_form(
     view = View(live.definition.slug, embed, clean_source(source))
     if not live.is_open(utcnow()):
         return _closed(request, live, view)
-    return _form(request, live, view, tokens, values={}, errors={})
+    # The page without errors is the same for everyone but for the token and
+    # the post's address: render it once per survey version and fill those in.
+    base = public_base(request)
+    key = (live.id, live.version, live.updated_at, view.embed, view.source is not None, base)
+    pages: PageCache = request.app.state.pages
+    page = pages.get(
+        key,
+        lambda: render_string(
+            request,
+            "public/form.html",
+            _form_context(
+                live,
+                View(view.slug, view.embed, SOURCE_MARK if view.source else None),
+                base,
+                token=TOKEN_MARK,
+                values={},
+                errors={},
+                error_list=[],
+            ),
+        ),
+    )
+    html = page.fill(token=tokens.issue(live.definition.slug), source=view.source)
+    return HTMLResponse(html, headers=frame_policy(live.definition))
 
 
 @router.post("/s/{slug}", response_class=HTMLResponse)
-def submit_form(
+async def submit_form(
     request: Request,
     fields: FormDep,
     live: SurveyDep,
@@ -151,19 +178,23 @@ def submit_form(
         answers = clean_form(live.definition, fields)
     except InvalidAnswers as exc:
         return _form(request, live, view, tokens, values=fields, errors=exc.errors)
-    with database.begin(write=True) as session:
-        store.add_response(
-            session,
-            survey_id=live.id,
-            survey_version_id=live.version_id,
-            answers=answers,
-            source=view.source,
-        )
+
+    def write() -> None:
+        with database.write_connection() as conn:
+            store.insert_response(
+                conn,
+                survey_id=live.id,
+                survey_version_id=live.version_id,
+                answers=answers,
+                source=view.source,
+            )
+
+    await database.run(write)
     return RedirectResponse(view.url("/thanks"), status_code=303)
 
 
 @router.get("/s/{slug}/thanks", response_class=HTMLResponse, name="survey_thanks")
-def thanks(request: Request, live: SurveyDep, embed: EmbedQuery = False) -> Response:
+async def thanks(request: Request, live: SurveyDep, embed: EmbedQuery = False) -> Response:
     view = View(live.definition.slug, embed, None)
     response = render(request, "public/thanks.html", {"survey": live.definition, "view": view})
     response.headers.update(frame_policy(live.definition))
@@ -196,24 +227,44 @@ def _form(
     errors: dict[str, str],
     notice: str | None = None,
 ) -> Response:
+    """The form shown again with what the person sent (422)."""
     error_list = _errors_in_page_order(live, errors)
     if notice:
         error_list.insert(0, ("", notice))
-    base = public_base(request)
-    context: dict[str, Any] = {
+    context = _form_context(
+        live,
+        view,
+        public_base(request),
+        token=tokens.issue(live.definition.slug),
+        values=values,
+        errors=errors,
+        error_list=error_list,
+    )
+    response = render(request, "public/form.html", context, status_code=422)
+    response.headers.update(frame_policy(live.definition))
+    return response
+
+
+def _form_context(
+    live: LiveSurvey,
+    view: View,
+    base: str,
+    *,
+    token: str,
+    values: FormValues,
+    errors: dict[str, str],
+    error_list: list[tuple[str, str]],
+) -> dict[str, Any]:
+    return {
         "survey": live.definition,
         "view": view,
         "values": values,
         "errors": errors,
         "error_list": error_list,
-        "token": tokens.issue(live.definition.slug),
+        "token": token,
         "oembed_url": f"{base}/oembed?"
         + urlencode({"url": f"{base}/s/{live.definition.slug}", "format": "json"}),
     }
-    status_code = 422 if error_list else 200
-    response = render(request, "public/form.html", context, status_code=status_code)
-    response.headers.update(frame_policy(live.definition))
-    return response
 
 
 def _errors_in_page_order(live: LiveSurvey, errors: dict[str, str]) -> list[tuple[str, str]]:

@@ -37,3 +37,8 @@ def render(
 ) -> HTMLResponse:
     templates: Jinja2Templates = request.app.state.templates
     return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+def render_string(request: Request, name: str, context: dict[str, Any]) -> str:
+    templates: Jinja2Templates = request.app.state.templates
+    return templates.get_template(name).render(context)

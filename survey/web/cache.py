@@ -1,0 +1,117 @@
+"""What the hot paths keep in memory between requests.
+
+A form page is read far more often than a survey file changes, so each
+process keeps the surveys it serves (checked against the database at most
+every ``definition_cache_seconds``) and the rendered form page of each survey
+version, into which only the per-request parts (the form token, the post's
+address) are filled.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from html import escape
+from urllib.parse import quote
+
+from sqlmodel import Session
+
+from survey import store
+from survey.definitions import SurveyDefinition
+
+TOKEN_MARK = "@@form-token@@"  # noqa: S105 - a placeholder, not a secret
+SOURCE_MARK = "@@source@@"
+# The same mark as it comes out of urlencode() in a link.
+SOURCE_MARK_IN_URL = quote(SOURCE_MARK, safe="")
+
+
+@dataclass(frozen=True)
+class LiveSurvey:
+    """A survey as the form and the API need it: plain values only, usable
+    after the session that read it has closed."""
+
+    id: int
+    version: int
+    version_id: int
+    updated_at: datetime
+    definition: SurveyDefinition
+
+    def is_open(self, now: datetime) -> bool:
+        return self.definition.is_open(now)
+
+
+@dataclass
+class _Entry:
+    live: LiveSurvey | None
+    checked_at: float
+
+
+class SurveyCache:
+    def __init__(self, max_age_seconds: float) -> None:
+        self.max_age_seconds = max_age_seconds
+        self._by_slug: dict[str, _Entry] = {}
+
+    def fresh(self, slug: str) -> LiveSurvey | None:
+        """The cached survey if it was checked recently enough, else None."""
+        entry = self._by_slug.get(slug)
+        if entry is None or time.monotonic() - entry.checked_at >= self.max_age_seconds:
+            return None
+        return entry.live
+
+    def load(self, session: Session, slug: str) -> LiveSurvey | None:
+        """Read the survey from the database (blocking) and remember it."""
+        row = store.get_survey(session, slug=slug)
+        live = None
+        if row is not None:
+            assert row.id is not None
+            old = self._by_slug.get(slug)
+            if (
+                old is not None
+                and old.live is not None
+                and (old.live.version, old.live.updated_at) == (row.current_version, row.updated_at)
+            ):
+                live = old.live  # unchanged: keep the parsed definition
+            else:
+                version = store.current_version(session, survey=row)
+                assert version.id is not None
+                live = LiveSurvey(
+                    id=row.id,
+                    version=row.current_version,
+                    version_id=version.id,
+                    updated_at=row.updated_at,
+                    definition=SurveyDefinition.model_validate(row.definition),
+                )
+        if live is not None:
+            self._by_slug[slug] = _Entry(live, time.monotonic())
+        return live
+
+
+@dataclass
+class RenderedPage:
+    """A form page rendered once, with marks where the per-request parts go."""
+
+    html: str
+
+    def fill(self, *, token: str, source: str | None) -> str:
+        page = self.html.replace(TOKEN_MARK, token)
+        if source is not None:
+            page = page.replace(SOURCE_MARK, escape(source)).replace(
+                SOURCE_MARK_IN_URL, escape(quote(source, safe=""))
+            )
+        return page
+
+
+@dataclass
+class PageCache:
+    limit: int = 512
+    _pages: dict[tuple[object, ...], RenderedPage] = field(default_factory=dict)
+
+    def get(self, key: tuple[object, ...], render: Callable[[], str]) -> RenderedPage:
+        page = self._pages.get(key)
+        if page is None:
+            if len(self._pages) >= self.limit:
+                self._pages.clear()  # old versions pile up only on busy edits; start over
+            page = self._pages[key] = RenderedPage(render())
+        return page

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from bs4 import BeautifulSoup
+from fastapi.testclient import TestClient
+
+from survey.db import Database
+from survey.settings import Settings
+from survey.web.app import create_app
+from survey.web.cache import SOURCE_MARK, SOURCE_MARK_IN_URL, TOKEN_MARK, RenderedPage
+from tests.helpers import BUNDLED, definition_from, load
+
+
+def test_filled_parts_are_escaped() -> None:
+    page = RenderedPage(
+        f'<input value="{TOKEN_MARK}"><input value="{SOURCE_MARK}">'
+        f'<a href="/s/x?source={SOURCE_MARK_IN_URL}">'
+    )
+    html = page.fill(token="tok", source='https://b.example/"><script>x</script>?a=1&b=2')
+    soup = BeautifulSoup(html, "html.parser")
+    inputs = soup.select("input")
+    assert inputs[0]["value"] == "tok"
+    assert inputs[1]["value"] == 'https://b.example/"><script>x</script>?a=1&b=2'
+    assert soup.select("script") == []
+    assert soup.select_one("a")["href"] == (  # type: ignore[index]
+        "/s/x?source=https%3A%2F%2Fb.example%2F%22%3E%3Cscript%3Ex%3C%2Fscript%3E%3Fa%3D1%26b%3D2"
+    )
+
+
+@pytest.fixture
+def cached_client(database_url: str, database: Database) -> Iterator[TestClient]:
+    from survey.definitions import load_file
+
+    load(database, load_file(BUNDLED))
+    settings = Settings(database_url=database_url, definition_cache_seconds=0.5)
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def test_each_page_gets_its_own_token(cached_client: TestClient) -> None:
+    tokens = {
+        BeautifulSoup(cached_client.get("/s/libraries-abroad").text, "html.parser").select_one(
+            'input[name="_token"]'
+        )["value"]  # type: ignore[index]
+        for _ in range(3)
+    }
+    assert len(tokens) == 3
+
+
+def test_a_new_version_is_served_once_the_cache_ages(
+    cached_client: TestClient, database: Database
+) -> None:
+    assert "Libraries Abroad" in cached_client.get("/s/libraries-abroad").text
+    text = BUNDLED.read_text().replace("title: Libraries Abroad", "title: Libraries Abroad 2027")
+    load(database, definition_from(text))
+    time.sleep(0.6)
+    assert "Libraries Abroad 2027" in cached_client.get("/s/libraries-abroad").text
