@@ -43,7 +43,10 @@ class Database:
         self.settings = settings
         self.engine = make_engine(settings)
         self._write_engine = self.engine.execution_options(**{IMMEDIATE: True})
-        self._threads = 2 if settings.is_sqlite else settings.db_pool_size
+        # SQLite has one writer at a time, and a writer that finds the lock taken
+        # sleeps in milliseconds: one thread per process keeps a process's own
+        # writes from ever waiting on each other.
+        self._threads = 1 if settings.is_sqlite else settings.db_pool_size
         self._limiter: anyio.CapacityLimiter | None = None
 
     def session(self, *, write: bool = False) -> Session:

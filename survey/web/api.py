@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from survey import store
 from survey.answers import InvalidAnswers, clean_json
 from survey.definitions import Question
 from survey.export import (
@@ -25,6 +24,7 @@ from survey.models import utcnow
 from survey.web.deps import DatabaseDep, SurveyDep
 from survey.web.errors import ApiError
 from survey.web.security import TokenDep
+from survey.web.writes import ResponseWriter
 
 router = APIRouter(prefix="/api", tags=["surveys"])
 
@@ -146,10 +146,10 @@ async def get_survey(live: SurveyDep, headers: CorsDep, response: Response) -> P
     },
 )
 async def submit(
+    request: Request,
     headers: CorsDep,
     body: Annotated[SubmissionIn, Depends(submission_body)],
     live: SurveyDep,
-    database: DatabaseDep,
     response: Response,
 ) -> SubmissionOut:
     if not live.is_open(utcnow()):
@@ -158,14 +158,10 @@ async def submit(
         answers = clean_json(live.definition, body.answers)
     except InvalidAnswers as exc:
         raise ApiError(422, exc.errors) from None
-
-    def write() -> tuple[int, datetime]:
-        with database.write_connection() as conn:
-            return store.insert_response(
-                conn, survey_id=live.id, survey_version_id=live.version_id, answers=answers
-            )
-
-    new_id, submitted_at = await database.run(write)
+    writer: ResponseWriter = request.app.state.writer
+    new_id, submitted_at = await writer.insert(
+        survey_id=live.id, survey_version_id=live.version_id, answers=answers
+    )
     response.headers.update(headers)
     return SubmissionOut(id=new_id, submitted_at=format_time(submitted_at))
 

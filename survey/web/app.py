@@ -21,6 +21,7 @@ from survey.web.deps import DatabaseDep
 from survey.web.headers import FramingMiddleware
 from survey.web.limits import BodyLimitMiddleware
 from survey.web.templating import make_templates
+from survey.web.writes import ResponseWriter
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -51,6 +52,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.templates = make_templates()
     app.state.surveys = SurveyCache(settings.definition_cache_seconds)
     app.state.pages = PageCache()
+    app.state.writer = ResponseWriter(database)
 
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(FramingMiddleware)

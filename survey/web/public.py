@@ -19,10 +19,11 @@ from survey.answers import InvalidAnswers, clean_form, clean_source
 from survey.formtokens import BadFormToken, FormTokens
 from survey.models import utcnow
 from survey.web.cache import SOURCE_MARK, TOKEN_MARK, LiveSurvey, PageCache, SurveyCache
-from survey.web.deps import DatabaseDep, SessionDep, SurveyDep, public_base
+from survey.web.deps import SessionDep, SurveyDep, public_base
 from survey.web.errors import error_page
 from survey.web.headers import frame_policy
 from survey.web.templating import render, render_string
+from survey.web.writes import ResponseWriter
 
 router = APIRouter(include_in_schema=False)
 
@@ -76,7 +77,7 @@ async def form_fields(request: Request) -> FormValues:
 FormDep = Annotated[FormValues, Depends(form_fields)]
 
 
-def get_form_tokens(request: Request) -> FormTokens:
+async def get_form_tokens(request: Request) -> FormTokens:
     tokens: FormTokens = request.app.state.form_tokens
     return tokens
 
@@ -155,7 +156,6 @@ async def submit_form(
     request: Request,
     fields: FormDep,
     live: SurveyDep,
-    database: DatabaseDep,
     tokens: TokensDep,
     embed: EmbedQuery = False,
 ) -> Response:
@@ -178,18 +178,13 @@ async def submit_form(
         answers = clean_form(live.definition, fields)
     except InvalidAnswers as exc:
         return _form(request, live, view, tokens, values=fields, errors=exc.errors)
-
-    def write() -> None:
-        with database.write_connection() as conn:
-            store.insert_response(
-                conn,
-                survey_id=live.id,
-                survey_version_id=live.version_id,
-                answers=answers,
-                source=view.source,
-            )
-
-    await database.run(write)
+    writer: ResponseWriter = request.app.state.writer
+    await writer.insert(
+        survey_id=live.id,
+        survey_version_id=live.version_id,
+        answers=answers,
+        source=view.source,
+    )
     return RedirectResponse(view.url("/thanks"), status_code=303)
 
 

@@ -1,0 +1,84 @@
+"""Group commit: the submissions that arrive while one commit is on disk are
+stored together in the next transaction.
+
+With SQLite's ``synchronous=FULL`` (and PostgreSQL's default
+``synchronous_commit``) every commit waits for the disk; under a burst of
+submissions that wait, not the work, sets the pace.  Each process therefore
+writes in batches: one transaction, one INSERT per response, one commit, and
+only then is every request in the batch answered.  A response is still stored
+whole or not at all and acknowledged only after its commit.  If a batch
+fails, each of its responses is retried in a transaction of its own, so one
+bad row never takes the others down with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from datetime import datetime
+from typing import Any
+
+from survey import store
+from survey.db import Database
+
+Stored = tuple[int, datetime]
+
+
+class ResponseWriter:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self._pending: list[tuple[dict[str, Any], asyncio.Future[Stored]]] = []
+        self._draining = False
+
+    async def insert(
+        self,
+        *,
+        survey_id: int,
+        survey_version_id: int,
+        answers: dict[str, Any],
+        source: str | None = None,
+    ) -> Stored:
+        future: asyncio.Future[Stored] = asyncio.get_running_loop().create_future()
+        row = {
+            "survey_id": survey_id,
+            "survey_version_id": survey_version_id,
+            "answers": answers,
+            "source": source,
+        }
+        self._pending.append((row, future))
+        if not self._draining:
+            self._draining = True
+            asyncio.get_running_loop().create_task(self._drain())
+        # shield: a client that hangs up must not cancel the batch it is in.
+        return await asyncio.shield(future)
+
+    async def _drain(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
+                rows = [row for row, _ in batch]
+                try:
+                    results = await self.database.run(functools.partial(self._write, rows))
+                except Exception:
+                    await self._one_by_one(batch)
+                    continue
+                for (_, future), result in zip(batch, results, strict=True):
+                    if not future.done():
+                        future.set_result(result)
+        finally:
+            self._draining = False
+
+    async def _one_by_one(self, batch: list[tuple[dict[str, Any], asyncio.Future[Stored]]]) -> None:
+        for row, future in batch:
+            try:
+                [result] = await self.database.run(functools.partial(self._write, [row]))
+            except Exception as exc:
+                if not future.done():
+                    future.set_exception(exc)
+            else:
+                if not future.done():
+                    future.set_result(result)
+
+    def _write(self, rows: list[dict[str, Any]]) -> list[Stored]:
+        with self.database.write_connection() as conn:
+            return [store.insert_response(conn, **row) for row in rows]

@@ -1,0 +1,70 @@
+"""Group commit: many responses, one transaction, and no bad row taking good
+ones down with it."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
+import sqlalchemy as sa
+
+from survey import store
+from survey.db import Database
+from survey.definitions import SurveyDefinition
+from survey.web.writes import ResponseWriter
+
+
+def run(coroutine_function):  # type: ignore[no-untyped-def]
+    """asyncio.run on a thread of its own: the browser tests' Playwright keeps
+    an event loop running on the main thread for the whole session."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(coroutine_function())).result()
+
+
+def ids(database: Database) -> tuple[int, int]:
+    with database.session() as session:
+        survey = store.get_survey(session, slug="libraries-abroad")
+        assert survey is not None
+        assert survey.id is not None
+        return survey.id, store.current_version(session, survey=survey).id or 0
+
+
+def test_concurrent_inserts_share_a_commit_and_all_get_their_ids(
+    database: Database, bundled: SurveyDefinition
+) -> None:
+    survey_id, version_id = ids(database)
+
+    async def burst() -> list[tuple[int, object]]:
+        writer = ResponseWriter(database)
+        return await asyncio.gather(
+            *(
+                writer.insert(survey_id=survey_id, survey_version_id=version_id, answers={"n": n})
+                for n in range(50)
+            )
+        )
+
+    results = run(burst)
+    with database.session() as session:
+        rows = list(store.iter_responses(session, survey_id=survey_id))
+    assert sorted(r[0] for r in results) == [row.id for row in rows]
+    assert sorted(row.answers["n"] for row in rows) == list(range(50))
+
+
+def test_a_bad_row_fails_alone(database: Database, bundled: SurveyDefinition) -> None:
+    survey_id, version_id = ids(database)
+
+    async def burst() -> list[object]:
+        writer = ResponseWriter(database)
+        good = [
+            writer.insert(survey_id=survey_id, survey_version_id=version_id, answers={"n": n})
+            for n in range(5)
+        ]
+        bad = writer.insert(survey_id=survey_id, survey_version_id=999_999, answers={"n": -1})
+        return await asyncio.gather(*good[:2], bad, *good[2:], return_exceptions=True)
+
+    results = run(burst)
+    assert isinstance(results[2], sa.exc.IntegrityError)
+    assert all(isinstance(r, tuple) for i, r in enumerate(results) if i != 2)
+    with database.session() as session:
+        stored = [row.answers["n"] for row in store.iter_responses(session, survey_id=survey_id)]
+    assert sorted(stored) == [0, 1, 2, 3, 4]
