@@ -46,6 +46,7 @@ class LiveSurvey:
 class _Entry:
     live: LiveSurvey | None
     checked_at: float
+    refreshing: bool = False
 
 
 class SurveyCache:
@@ -54,11 +55,24 @@ class SurveyCache:
         self._by_slug: dict[str, _Entry] = {}
 
     def fresh(self, slug: str) -> LiveSurvey | None:
-        """The cached survey if it was checked recently enough, else None."""
+        """The cached survey if it was checked recently enough, else None.
+
+        When it is due for a check, the first request to notice does the check
+        and the ones arriving meanwhile are served what is cached, so that a
+        busy process sends one query per period, not one per request.
+        """
         entry = self._by_slug.get(slug)
-        if entry is None or time.monotonic() - entry.checked_at >= self.max_age_seconds:
+        if entry is None:
             return None
-        return entry.live
+        if time.monotonic() - entry.checked_at < self.max_age_seconds:
+            return entry.live
+        if entry.refreshing:
+            return entry.live
+        entry.refreshing = True
+        return None
+
+    def forget(self, slug: str) -> None:
+        self._by_slug.pop(slug, None)
 
     def load(self, session: Session, slug: str) -> LiveSurvey | None:
         """Read the survey from the database (blocking) and remember it."""
@@ -85,6 +99,8 @@ class SurveyCache:
                 )
         if live is not None:
             self._by_slug[slug] = _Entry(live, time.monotonic())
+        else:
+            self._by_slug.pop(slug, None)
         return live
 
 

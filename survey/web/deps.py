@@ -66,7 +66,11 @@ async def find_survey(request: Request, slug: str) -> LiveSurvey:
             with database.session() as session:
                 return cache.load(session, slug)
 
-        live = await database.run(lookup)
+        try:
+            live = await database.run(lookup)
+        except BaseException:
+            cache.forget(slug)  # let the next request try again
+            raise
     if live is None:
         raise HTTPException(status_code=404, detail="There is no survey at this address.")
     return live

@@ -1,0 +1,677 @@
+"""The benchmark suite: `make bench` (or `.venv/bin/python bench/run.py`).
+
+Runs the product under `survey serve` exactly as users run it, loads it with
+wrk (a separate C process), and measures a minimal reference app in the same
+run on the same machine, so that every speed is also a ratio.  Prints a
+table and writes bench/results/latest.json.  Not part of the test suite.
+
+Needs wrk, sqlite3 and psql (Debian packages), and a PostgreSQL server
+(BENCH_POSTGRES_URL, default postgresql+psycopg://postgres@127.0.0.1:5432/test).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+SURVEY = str(BIN / "survey")
+UVICORN = str(BIN / "uvicorn")
+SLUG = "libraries-abroad"
+ANSWERS = {
+    "visits_libraries": "often",
+    "lessons": "Story walks, quiet rooms for teens, and maker spaces in small branches.",
+    "places": "Toronto, Riyadh, Lisbon",
+    "international_member": "yes",
+    "based_in": "CA",
+    "resources": ["webinars", "booklists", "other"],
+    "resources_other": "Mentoring circles",
+    "anything_else": "Thank you for the post!",
+    "quote_consent": True,
+}
+FORM_BODY = (
+    "visits_libraries=often&lessons=Story+walks%2C+quiet+rooms+for+teens&places=Toronto"
+    "&international_member=yes&based_in=CA&resources=webinars&resources=booklists"
+    "&resources=other&resources_other=Mentoring+circles&quote_consent=yes"
+)
+CONNECTIONS = 64
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> float:
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {process.args}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return time.monotonic() - start
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError(f"{url} not ready in {timeout}s")
+
+
+@contextlib.contextmanager
+def serve(command: list[str], env: dict[str, str], ready_path: str) -> Iterator[str]:
+    port = free_port()
+    command = [c.replace("{port}", str(port)) for c in command]
+    process = subprocess.Popen(
+        command,
+        env={**os.environ, **env},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_ready(base + ready_path, process)
+        yield base
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+def product(workers: int, db_url: str) -> list[str]:
+    return [SURVEY, "serve", "--port", "{port}", "--workers", str(workers)]
+
+
+def reference(workers: int) -> list[str]:
+    return [
+        UVICORN,
+        "bench.reference_app:app",
+        "--port",
+        "{port}",
+        "--workers",
+        str(workers),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+    ]
+
+
+UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
+
+
+def wrk(url: str, seconds: int, script: str | None = None) -> dict[str, float]:
+    command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
+    if script:
+        command += ["-s", script]
+    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+
+    def latency(pct: str) -> float:
+        match = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        return float(match.group(1)) * UNITS[match.group(2)] if match else float("nan")
+
+    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        "p50_ms": latency("50"),
+        "p99_ms": latency("99"),
+        "requests": total,
+        "errors": int(bad.group(1)) if bad else 0,
+    }
+
+
+def post_script(path: Path, body: str, content_type: str) -> str:
+    path.write_text(
+        'wrk.method = "POST"\n'
+        f'wrk.headers["Content-Type"] = "{content_type}"\n'
+        f"wrk.body = {json.dumps(body)}\n"
+    )
+    return str(path)
+
+
+def median_of(runs: list[dict[str, float]], key: str) -> dict[str, float]:
+    values = [r[key] for r in runs]
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def summarize(runs: list[dict[str, float]]) -> dict[str, Any]:
+    return {key: median_of(runs, key) for key in ("rps", "p50_ms", "p99_ms")} | {"runs": runs}
+
+
+def count_rows(db_url: str, table: str) -> int:
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one())
+    finally:
+        engine.dispose()
+
+
+# --- databases ---------------------------------------------------------------
+
+
+class Databases:
+    def __init__(self, workdir: Path, postgres_server: str) -> None:
+        self.workdir = workdir
+        self.postgres_server = postgres_server
+        self.created: list[str] = []
+
+    def sqlite(self, name: str) -> str:
+        return f"sqlite:///{self.workdir / name}.db"
+
+    def postgres(self, name: str) -> str:
+        admin = sa.create_engine(self.postgres_server, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        admin.dispose()
+        self.created.append(name)
+        return sa.make_url(self.postgres_server).set(database=name).render_as_string(False)
+
+    def drop_all(self) -> None:
+        admin = sa.create_engine(self.postgres_server, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            for name in self.created:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def prepare_product_db(url: str) -> None:
+    env = {**os.environ, "SURVEY_DATABASE_URL": url}
+    subprocess.run([SURVEY, "migrate"], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [SURVEY, "load", str(ROOT / "survey/surveys/libraries-abroad.yaml")],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        created = "text" if url.startswith("sqlite") else "timestamptz"
+        key = "integer PRIMARY KEY" if url.startswith("sqlite") else "serial PRIMARY KEY"
+        conn.exec_driver_sql(
+            f"CREATE TABLE IF NOT EXISTS bench_raw (id {key}, payload text NOT NULL, "
+            f"created_at {created} NOT NULL)"
+        )
+    engine.dispose()
+
+
+# --- the benchmarks ------------------------------------------------------------
+
+
+def bench_form_page(seconds: int, repeats: int, dbs: Databases) -> dict[str, Any]:
+    url_db = dbs.sqlite("form")
+    prepare_product_db(url_db)
+    env = {"SURVEY_DATABASE_URL": url_db}
+    with serve(product(1, url_db), env, "/healthz") as base:
+        size = len(urllib.request.urlopen(f"{base}/s/{SLUG}").read())
+    results: dict[str, Any] = {"page_bytes": size}
+    for workers in (1, 2):
+        runs: dict[str, list[dict[str, float]]] = {"product": [], "reference": []}
+        for _ in range(repeats):
+            with serve(product(workers, url_db), env, "/healthz") as base:
+                runs["product"].append(wrk(f"{base}/s/{SLUG}", seconds))
+            ref_env = {"BENCH_REF": "page", "BENCH_PAGE_BYTES": str(size)}
+            with serve(reference(workers), ref_env, "/page") as base:
+                runs["reference"].append(wrk(f"{base}/page", seconds))
+        product_s, reference_s = summarize(runs["product"]), summarize(runs["reference"])
+        results[f"{workers}_workers"] = {
+            "product": product_s,
+            "reference": reference_s,
+            "ratio": product_s["rps"]["median"] / reference_s["rps"]["median"],
+        }
+    return results
+
+
+def bench_submissions(seconds: int, repeats: int, dbs: Databases, workdir: Path) -> dict[str, Any]:
+    api_lua = post_script(workdir / "api.lua", json.dumps({"answers": ANSWERS}), "application/json")
+    ref_lua = post_script(workdir / "ref.lua", json.dumps(ANSWERS), "application/json")
+    results: dict[str, Any] = {}
+    for kind in ("sqlite", "postgresql"):
+        url = dbs.sqlite("submit") if kind == "sqlite" else dbs.postgres("bench_submit")
+        prepare_product_db(url)
+        env = {"SURVEY_DATABASE_URL": url}
+        for workers in (1, 2):
+            runs: dict[str, list[dict[str, float]]] = {
+                "api": [],
+                "form": [],
+                "reference_raw": [],
+                "reference_session": [],
+            }
+            lost: list[str] = []
+            for _ in range(repeats):
+                with serve(product(workers, url), env, "/healthz") as base:
+                    page = urllib.request.urlopen(f"{base}/s/{SLUG}").read().decode()
+                    token = re.search(r'name="_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+                    form_lua = post_script(
+                        workdir / "form.lua",
+                        f"_token={token}&{FORM_BODY}",
+                        "application/x-www-form-urlencoded",
+                    )
+                    for name, path, script in (
+                        ("api", f"/api/surveys/{SLUG}/responses", api_lua),
+                        ("form", f"/s/{SLUG}", form_lua),
+                    ):
+                        before = count_rows(url, "response")
+                        run = wrk(base + path, seconds, script)
+                        time.sleep(0.5)
+                        stored = count_rows(url, "response") - before
+                        acknowledged = run["requests"] - run["errors"]
+                        run["stored"] = stored
+                        if not acknowledged <= stored <= acknowledged + CONNECTIONS:
+                            lost.append(f"{name}: {acknowledged} acknowledged, {stored} stored")
+                        runs[name].append(run)
+                for ref in ("raw", "session"):
+                    ref_env = {"BENCH_REF": ref, "BENCH_DB": url}
+                    with serve(reference(workers), ref_env, "/docs") as base:
+                        runs[f"reference_{ref}"].append(wrk(f"{base}/insert", seconds, ref_lua))
+            summary = {name: summarize(r) for name, r in runs.items()}
+            raw = summary["reference_raw"]["rps"]["median"]
+            session = summary["reference_session"]["rps"]["median"]
+            summary["api_vs_raw"] = summary["api"]["rps"]["median"] / raw
+            summary["form_vs_raw"] = summary["form"]["rps"]["median"] / raw
+            summary["api_vs_session"] = summary["api"]["rps"]["median"] / session
+            summary["lost"] = lost
+            results[f"{kind}_{workers}_workers"] = summary
+        one, two = results[f"{kind}_1_workers"], results[f"{kind}_2_workers"]
+        results[f"{kind}_scaling"] = {
+            "api": two["api"]["rps"]["median"] / one["api"]["rps"]["median"],
+            "reference_raw": two["reference_raw"]["rps"]["median"]
+            / one["reference_raw"]["rps"]["median"],
+        }
+    return results
+
+
+def generate_responses(url: str, count: int) -> None:
+    """Responses to the bundled survey, written straight into the database, and
+    the same rows flattened into one table for the reference export."""
+    prepare_product_db(url)
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        survey_id, version_id = conn.exec_driver_sql(
+            "SELECT s.id, v.id FROM survey s JOIN survey_version v ON v.survey_id = s.id "
+            "AND v.version = s.current_version WHERE s.slug = 'libraries-abroad'"
+        ).one()
+    engine.dispose()
+    columns = [
+        "visits_libraries",
+        "lessons",
+        "places",
+        "international_member",
+        "based_in",
+        "resources",
+        "anything_else",
+        "name",
+        "email",
+        "quote_consent",
+    ]
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        for n in range(count):
+            answers = dict(ANSWERS)
+            answers["lessons"] = f"Answer number {n}: " + ANSWERS["lessons"]  # type: ignore[operator]
+            answers["name"] = f"Reader {n}"
+            answers["email"] = f"reader{n}@example.org"
+            yield (
+                survey_id,
+                version_id,
+                f"2026-{1 + n % 12:02d}-15 12:00:00.000000",
+                json.dumps(answers),
+                answers,
+            )
+
+    flat_sql = (
+        "CREATE TABLE flat (response_id integer, submitted_at text, survey_version integer, "
+        "source text, " + ", ".join(f"{c} text" for c in columns) + ")"
+    )
+    if url.startswith("sqlite"):
+        conn2 = sqlite3.connect(url.removeprefix("sqlite:///"))
+        conn2.execute("DROP TABLE IF EXISTS flat")
+        conn2.execute(flat_sql)
+        batch: list[tuple[Any, ...]] = []
+        flat: list[tuple[Any, ...]] = []
+        next_id = 1
+        for survey, version, when, payload, answers in rows():
+            batch.append((survey, version, when, payload))
+            flat.append(
+                (
+                    next_id,
+                    when.replace(" ", "T")[:19] + "Z",
+                    1,
+                    "",
+                    *(_flat_cell(answers, c) for c in columns),
+                )
+            )
+            next_id += 1
+            if len(batch) == 20_000:
+                _flush_sqlite(conn2, batch, flat)
+        _flush_sqlite(conn2, batch, flat)
+        conn2.close()
+    else:
+        import psycopg
+
+        with psycopg.connect(url.replace("postgresql+psycopg", "postgresql")) as pg:
+            pg.execute("DROP TABLE IF EXISTS flat")
+            pg.execute(flat_sql)
+            with pg.cursor() as cursor:
+                with cursor.copy(
+                    "COPY response (survey_id, survey_version_id, submitted_at, answers) FROM STDIN"
+                ) as copy:
+                    for survey, version, when, payload, _ in rows():
+                        copy.write_row((survey, version, when + "+00", payload))
+                with cursor.copy("COPY flat FROM STDIN") as copy:
+                    for n, (_, _, when, _, answers) in enumerate(rows(), start=1):
+                        copy.write_row(
+                            (
+                                n,
+                                when.replace(" ", "T")[:19] + "Z",
+                                1,
+                                "",
+                                *(_flat_cell(answers, c) for c in columns),
+                            )
+                        )
+            pg.execute("ANALYZE")
+
+
+def _flat_cell(answers: dict[str, Any], key: str) -> str:
+    value = answers.get(key)
+    if isinstance(value, list):
+        return "; ".join(
+            f"other: {answers['resources_other']}" if v == "other" else v for v in value
+        )
+    if value is True:
+        return "yes"
+    return "" if value is None else str(value)
+
+
+def _flush_sqlite(conn: sqlite3.Connection, batch: list[Any], flat: list[Any]) -> None:
+    conn.executemany(
+        "INSERT INTO response (survey_id, survey_version_id, submitted_at, answers) "
+        "VALUES (?, ?, ?, ?)",
+        batch,
+    )
+    conn.executemany(f"INSERT INTO flat VALUES ({', '.join('?' * 14)})", flat)
+    conn.commit()
+    batch.clear()
+    flat.clear()
+
+
+def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of a command, by GNU time."""
+    out = subprocess.run(
+        ["/usr/bin/time", "-f", "%e %M", *command],
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    seconds, kilobytes = out.stderr.strip().splitlines()[-1].split()
+    return float(seconds), int(kilobytes) / 1024
+
+
+def worker_peak_rss_mb(server_pid: int) -> float:
+    peaks = []
+    for child in Path("/proc").glob("[0-9]*"):
+        with contextlib.suppress(OSError):
+            status = (child / "status").read_text()
+            ppid = int(re.search(r"PPid:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
+            if ppid == server_pid or child.name == str(server_pid):
+                peaks.append(int(re.search(r"VmHWM:\s+(\d+)", status).group(1)))  # type: ignore[union-attr]
+    return max(peaks) / 1024
+
+
+def bench_export(sizes: list[int], repeats: int, dbs: Databases, workdir: Path) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    for kind in ("sqlite", "postgresql"):
+        for size in sizes:
+            url = (
+                dbs.sqlite(f"export{size}")
+                if kind == "sqlite"
+                else dbs.postgres(f"bench_export_{size}")
+            )
+            started = time.monotonic()
+            generate_responses(url, size)
+            generated = time.monotonic() - started
+            env = {"SURVEY_DATABASE_URL": url}
+            out = str(workdir / "out.csv")
+            cli = [timed([SURVEY, "export", SLUG, "-o", out], env) for _ in range(repeats)]
+            lines = Path(out).read_bytes().count(b"\r\n") - 1
+            if kind == "sqlite":
+                ref_command = [
+                    "sqlite3",
+                    "-csv",
+                    "-header",
+                    url.removeprefix("sqlite:///"),
+                    "SELECT * FROM flat",
+                ]
+            else:
+                psql_url = url.replace("postgresql+psycopg", "postgresql")
+                ref_command = [
+                    "psql",
+                    psql_url,
+                    "-q",
+                    "-c",
+                    f"\\copy (SELECT * FROM flat) TO '{out}.ref' CSV HEADER",
+                ]
+            reference_runs = []
+            for _ in range(repeats):
+                if kind == "sqlite":
+                    with open(f"{out}.ref", "w") as handle:
+                        start = time.monotonic()
+                        subprocess.run(ref_command, stdout=handle, check=True)
+                        reference_runs.append(time.monotonic() - start)
+                else:
+                    reference_runs.append(timed(ref_command)[0])
+            http_runs = []
+            token_env = {**os.environ, **env}
+            token = subprocess.run(
+                [SURVEY, "token", "create", "bench"],
+                env=token_env,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.split()[-1]
+            for _ in range(repeats):
+                port = free_port()
+                process = subprocess.Popen(
+                    [SURVEY, "serve", "--port", str(port)],
+                    env=token_env,
+                    cwd=ROOT,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+                try:
+                    base = f"http://127.0.0.1:{port}"
+                    wait_ready(base + "/healthz", process)
+                    start = time.monotonic()
+                    subprocess.run(
+                        [
+                            "curl",
+                            "-sf",
+                            "-o",
+                            out,
+                            "-H",
+                            f"Authorization: Bearer {token}",
+                            f"{base}/api/surveys/{SLUG}/responses.csv",
+                        ],
+                        check=True,
+                    )
+                    http_runs.append((time.monotonic() - start, worker_peak_rss_mb(process.pid)))
+                finally:
+                    os.killpg(process.pid, signal.SIGTERM)
+                    process.wait(timeout=30)
+            cli_s = statistics.median(s for s, _ in cli)
+            ref_s = statistics.median(reference_runs)
+            results[f"{kind}_{size}"] = {
+                "rows": lines,
+                "generate_seconds": generated,
+                "cli_seconds": {
+                    "median": cli_s,
+                    "min": min(s for s, _ in cli),
+                    "max": max(s for s, _ in cli),
+                },
+                "cli_peak_rss_mb": max(m for _, m in cli),
+                "http_seconds": statistics.median(s for s, _ in http_runs),
+                "http_server_peak_rss_mb": max(m for _, m in http_runs),
+                "reference_seconds": ref_s,
+                "cli_vs_reference": cli_s / ref_s,
+            }
+    return results
+
+
+def bench_cold_start(repeats: int, dbs: Databases) -> dict[str, Any]:
+    url = dbs.sqlite("cold")
+    prepare_product_db(url)
+    times = []
+    for _ in range(repeats):
+        port = free_port()
+        start = time.monotonic()
+        process = subprocess.Popen(
+            [SURVEY, "serve", "--port", str(port)],
+            env={**os.environ, "SURVEY_DATABASE_URL": url},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            wait_ready(f"http://127.0.0.1:{port}/healthz", process)
+            times.append(time.monotonic() - start)
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
+    return {"seconds": {"median": statistics.median(times), "min": min(times), "max": max(times)}}
+
+
+def table(results: dict[str, Any]) -> str:
+    lines = ["| benchmark | product | reference | ratio |", "| --- | --- | --- | --- |"]
+    form = results.get("form_page", {})
+    for workers in (1, 2):
+        r = form.get(f"{workers}_workers")
+        if r:
+            p, ref = r["product"], r["reference"]
+            lines.append(
+                f"| GET form page, {workers} worker(s), req/s (p50 / p99 ms) | "
+                f"{p['rps']['median']:,.0f} ({p['rps']['min']:,.0f}–{p['rps']['max']:,.0f}; "
+                f"{p['p50_ms']['median']:.1f} / {p['p99_ms']['median']:.1f}) | "
+                f"{ref['rps']['median']:,.0f} ({ref['p50_ms']['median']:.1f} / "
+                f"{ref['p99_ms']['median']:.1f}) | {r['ratio']:.2f}× |"
+            )
+    for key, r in results.get("submissions", {}).items():
+        if key.endswith("scaling"):
+            lines.append(
+                f"| {key.replace('_', ' ')}: 1 → 2 workers | {r['api']:.2f}× | "
+                f"{r['reference_raw']:.2f}× (raw) | |"
+            )
+            continue
+        for name in ("api", "form"):
+            p = r[name]
+            lines.append(
+                f"| POST {name} {key.replace('_', ' ')}, stored/s (p50 / p99 ms) | "
+                f"{p['rps']['median']:,.0f} ({p['rps']['min']:,.0f}–{p['rps']['max']:,.0f}; "
+                f"{p['p50_ms']['median']:.1f} / {p['p99_ms']['median']:.1f}) | "
+                f"raw {r['reference_raw']['rps']['median']:,.0f}, session "
+                f"{r['reference_session']['rps']['median']:,.0f} | "
+                f"{r[name + '_vs_raw']:.2f}× raw"
+                + (f", {r['api_vs_session']:.2f}× session" if name == "api" else "")
+                + (" LOST: " + "; ".join(r["lost"]) if r["lost"] else "")
+                + " |"
+            )
+    for key, r in results.get("export", {}).items():
+        lines.append(
+            f"| export {key.replace('_', ' ')} rows: CLI s (peak RSS) / HTTP s (server RSS) | "
+            f"{r['cli_seconds']['median']:.2f} ({r['cli_peak_rss_mb']:.0f} MB) / "
+            f"{r['http_seconds']:.2f} ({r['http_server_peak_rss_mb']:.0f} MB) | "
+            f"{r['reference_seconds']:.2f} | {r['cli_vs_reference']:.2f}× |"
+        )
+    cold = results.get("cold_start")
+    if cold:
+        lines.append(
+            f"| cold start to first /healthz 200, s | {cold['seconds']['median']:.2f} | | |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=5, help="per wrk run")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--sizes", default="100000,1000000", help="export sizes")
+    parser.add_argument("--only", default="form,submit,export,cold")
+    args = parser.parse_args()
+    for tool in ("wrk", "sqlite3", "psql", "curl", "/usr/bin/time"):
+        if shutil.which(tool) is None:
+            sys.exit(
+                f"bench needs {tool} (apt-get install wrk sqlite3 postgresql-client curl time)"
+            )
+    postgres = os.environ.get(
+        "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    )
+    only = set(args.only.split(","))
+    results: dict[str, Any] = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "uname": " ".join(os.uname()),
+            "python": sys.version.split()[0],
+        },
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "connections": CONNECTIONS,
+        "seconds_per_run": args.seconds,
+        "repeats": args.repeats,
+    }
+    steps: list[tuple[str, str, Callable[[], Any]]] = []
+    with tempfile.TemporaryDirectory(prefix="survey-bench-") as tmp:
+        workdir = Path(tmp)
+        dbs = Databases(workdir, postgres)
+        steps = [
+            ("form", "form_page", lambda: bench_form_page(args.seconds, args.repeats, dbs)),
+            (
+                "submit",
+                "submissions",
+                lambda: bench_submissions(args.seconds, args.repeats, dbs, workdir),
+            ),
+            (
+                "export",
+                "export",
+                lambda: bench_export(
+                    [int(s) for s in args.sizes.split(",")], args.repeats, dbs, workdir
+                ),
+            ),
+            ("cold", "cold_start", lambda: bench_cold_start(5, dbs)),
+        ]
+        try:
+            for flag, key, step in steps:
+                if flag in only:
+                    print(f"running {key}...", file=sys.stderr, flush=True)
+                    results[key] = step()
+        finally:
+            dbs.drop_all()
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(results, indent=2))
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main()
