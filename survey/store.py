@@ -5,17 +5,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from survey.definitions import SurveyDefinition
-from survey.models import ApiToken, AppSecret, Response, Survey, SurveyVersion, utcnow
+from survey.definitions import KEY_PATTERN, SurveyDefinition
+from survey.models import (
+    ApiToken,
+    AppSecret,
+    Response,
+    Survey,
+    SurveyVersion,
+    utcnow,
+)
 
 TOKEN_PREFIX = "rs_"  # noqa: S105 - a prefix that makes leaked tokens easy to spot
 
@@ -246,3 +254,90 @@ def app_secret(session: Session, *, name: str) -> str:
     stored = session.get(AppSecret, name, populate_existing=True)
     assert stored is not None
     return stored.value
+
+
+def iter_export_rows(
+    conn: sa.Connection,
+    *,
+    survey_id: int,
+    keys: list[tuple[str, bool]],  # (key, is a multiple choice)
+    since: datetime | None = None,
+    until: datetime | None = None,
+    source: str | None = None,
+    batch_size: int = 2000,
+) -> Iterator[Sequence[Any]]:
+    """Rows for the CSV export, flattened by the database itself.
+
+    Each row is (id, submitted_at as ISO text, version number, source, then one
+    value per key; a multiple choice comes already joined as "a; other: text").  Pulling the
+    answers out of the JSON document in SQL (json_extract, ->>) and reading
+    plain tuples keeps Python's work per row to formatting a few cells: that
+    is what makes a million-row export take seconds rather than a minute.
+    Keys are checked against KEY_PATTERN when a survey is loaded, so they can
+    be written into the query.
+    """
+    sqlite = conn.dialect.name == "sqlite"
+    cells = []
+    for key, is_list in keys:
+        assert re.fullmatch(KEY_PATTERN, key), key
+        other = f"{key}_other"
+        if not is_list:
+            cells.append(
+                f"json_extract(r.answers, '$.{key}')" if sqlite else f"r.answers ->> '{key}'"
+            )
+        elif sqlite:
+            # A multiple choice becomes "a; b; other: <text>" in the database too.
+            cells.append(
+                "(SELECT group_concat(CASE WHEN e.value = 'other' AND "  # noqa: S608
+                f"json_extract(r.answers, '$.{other}') IS NOT NULL THEN 'other: ' || "
+                f"json_extract(r.answers, '$.{other}') ELSE e.value END, '; ') "
+                f"FROM json_each(r.answers, '$.{key}') AS e)"
+            )
+        else:
+            cells.append(
+                "(SELECT string_agg(CASE WHEN e.value = 'other' AND "  # noqa: S608
+                f"r.answers ? '{other}' THEN 'other: ' || (r.answers ->> '{other}') "
+                "ELSE e.value END, '; ' ORDER BY e.n) FROM jsonb_array_elements_text("
+                f"CASE WHEN jsonb_typeof(r.answers -> '{key}') = 'array' "
+                f"THEN r.answers -> '{key}' END) WITH ORDINALITY AS e(value, n))"
+            )
+    when = (
+        "strftime('%Y-%m-%dT%H:%M:%SZ', r.submitted_at)"
+        if sqlite
+        else "to_char(r.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+    )
+    # The driver's own cursor: plain tuples, no per-row work by SQLAlchemy (a
+    # third of the time at a million rows).  PostgreSQL gets a named, server-side
+    # cursor so that memory stays flat; SQLite's cursor is lazy already.
+
+    def mark(name: str) -> str:
+        return f":{name}" if sqlite else f"%({name})s"
+
+    conditions = [f"r.survey_id = {mark('survey_id')}"]
+    params: dict[str, Any] = {"survey_id": survey_id}
+    for column, op, name, value in (
+        ("submitted_at", ">=", "since", since),
+        ("submitted_at", "<", "until", until),
+        ("source", "=", "source", source),
+    ):
+        if value is not None:
+            conditions.append(f"r.{column} {op} {mark(name)}")
+            if isinstance(value, datetime):
+                value = value.astimezone(UTC)
+                # SQLite keeps timestamps as text in SQLAlchemy's format.
+                value = value.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else value
+            params[name] = value
+    query = (
+        f"SELECT r.id, {when}, v.version, r.source, {', '.join(cells) or 'NULL'} "  # noqa: S608 - keys match KEY_PATTERN
+        "FROM response r JOIN survey_version v ON v.id = r.survey_version_id "
+        f"WHERE {' AND '.join(conditions)} ORDER BY r.id"
+    )
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None
+    cursor = dbapi.cursor() if sqlite else dbapi.cursor(name="survey_export")
+    try:
+        cursor.execute(query, params)
+        while rows := cursor.fetchmany(batch_size):
+            yield from rows
+    finally:
+        cursor.close()

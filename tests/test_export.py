@@ -16,7 +16,6 @@ from survey.export import (
     parse_bound,
     question_columns,
 )
-from survey.store import ResponseRow
 
 
 @pytest.mark.parametrize(
@@ -59,31 +58,75 @@ def test_bounds_are_whole_days_or_exact_times() -> None:
 
 
 def test_columns_put_the_current_version_first_then_old_keys() -> None:
-    newest = [{"key": "b", "label": "B2"}, {"key": "c", "label": "C"}]
-    oldest = [{"key": "a", "label": "A"}, {"key": "b", "label": "B1"}]
+    newest = [
+        {"key": "b", "label": "B2", "type": "multiple_choice", "allow_other": True},
+        {"key": "c", "label": "C", "type": "consent"},
+    ]
+    oldest = [{"key": "a", "label": "A", "type": "rating"}, {"key": "b", "label": "B1"}]
     assert question_columns([newest, oldest]) == [
-        Column("b", "B2"),
-        Column("c", "C"),
-        Column("a", "A"),
+        Column("b", "B2", "choices", with_other=True),
+        Column("c", "C", "boolean"),
+        Column("a", "A", "number"),
     ]
 
 
 def test_chunks_parse_back_to_the_answers() -> None:
-    moment = datetime(2027, 5, 6, 7, 8, 9, tzinfo=UTC)
+    # Rows as the database hands them over: SQLite gives numbers and 1/0 for
+    # booleans, PostgreSQL gives text ("3", "true"); both come out the same.
+    # A multiple choice arrives joined by the database.
+    columns = [
+        Column("t", "Text"),
+        Column("m", "Multi", "choices", with_other=True),
+        Column("n", "Number", "number"),
+        Column("ok", "Consent", "boolean"),
+    ]
     rows = [
-        ResponseRow(i, moment, 10, {"t": f'line "{i}"\nnext, comma', "m": ["x"]})
+        (
+            i,
+            "2027-05-06T07:08:09Z",
+            3,
+            None,
+            f'line "{i}"\nnext, comma',
+            "x; other: =o",
+            7,
+            1,
+        )
         for i in range(1, 1201)
     ]
-    chunks = list(
-        csv_chunks(
-            rows,
-            columns=[Column("t", "Text"), Column("m", "Multi")],
-            version_numbers={10: 3},
-            options=CsvOptions(),
-        )
+    rows.append(
+        (1201, "2027-05-06T07:08:09Z", 3, "https://b.example/p", "-x", "=other", "-3", "true")
     )
+    chunks = list(csv_chunks(rows, columns=columns, options=CsvOptions()))
     assert len(chunks) > 2  # streamed in batches, not built whole
     parsed = list(csv.reader(io.StringIO(b"".join(chunks).decode())))
-    assert parsed[0] == ["response_id", "submitted_at", "survey_version", "source", "t", "m"]
-    assert parsed[1] == ["1", "2027-05-06T07:08:09Z", "3", "", 'line "1"\nnext, comma', "x"]
-    assert len(parsed) == 1201
+    assert parsed[0] == [
+        "response_id",
+        "submitted_at",
+        "survey_version",
+        "source",
+        "t",
+        "m",
+        "n",
+        "ok",
+    ]
+    assert parsed[1] == [
+        "1",
+        "2027-05-06T07:08:09Z",
+        "3",
+        "",
+        'line "1"\nnext, comma',
+        "x; other: =o",
+        "7",
+        "yes",
+    ]
+    assert parsed[-1] == [
+        "1201",
+        "2027-05-06T07:08:09Z",
+        "3",
+        "https://b.example/p",
+        "'-x",
+        "'=other",
+        "-3",
+        "yes",
+    ]
+    assert len(parsed) == 1202
