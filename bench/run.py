@@ -327,6 +327,13 @@ def generate_responses(url: str, count: int) -> None:
         "quote_consent",
     ]
 
+    # Rows as the product writes them, CSV cells included.
+    from survey.definitions import load_file
+    from survey.export import question_columns, render_cells
+
+    definition = load_file(ROOT / "survey/surveys/libraries-abroad.yaml")
+    export_columns = question_columns([definition.questions_json()])
+
     def rows() -> Iterator[tuple[Any, ...]]:
         for n in range(count):
             answers = dict(ANSWERS)
@@ -339,6 +346,7 @@ def generate_responses(url: str, count: int) -> None:
                 f"2026-{1 + n % 12:02d}-15 12:00:00.000000",
                 json.dumps(answers),
                 answers,
+                render_cells(export_columns, answers),
             )
 
     flat_sql = (
@@ -352,8 +360,8 @@ def generate_responses(url: str, count: int) -> None:
         batch: list[tuple[Any, ...]] = []
         flat: list[tuple[Any, ...]] = []
         next_id = 1
-        for survey, version, when, payload, answers in rows():
-            batch.append((survey, version, when, payload))
+        for survey, version, when, payload, answers, cells in rows():
+            batch.append((survey, version, when, payload, cells))
             flat.append(
                 (
                     next_id,
@@ -376,12 +384,13 @@ def generate_responses(url: str, count: int) -> None:
             pg.execute(flat_sql)
             with pg.cursor() as cursor:
                 with cursor.copy(
-                    "COPY response (survey_id, survey_version_id, submitted_at, answers) FROM STDIN"
+                    "COPY response (survey_id, survey_version_id, submitted_at, answers, "
+                    "csv_cells) FROM STDIN"
                 ) as copy:
-                    for survey, version, when, payload, _ in rows():
-                        copy.write_row((survey, version, when + "+00", payload))
+                    for survey, version, when, payload, _, cells in rows():
+                        copy.write_row((survey, version, when + "+00", payload, cells))
                 with cursor.copy("COPY flat FROM STDIN") as copy:
-                    for n, (_, _, when, _, answers) in enumerate(rows(), start=1):
+                    for n, (_, _, when, _, answers, _) in enumerate(rows(), start=1):
                         copy.write_row(
                             (
                                 n,

@@ -126,6 +126,12 @@ def _choices_cell(value: Any) -> Any:
     return _text_cell(value)
 
 
+_CONVERTER_NAMES = {
+    TEXT: "_text_cell",
+    NUMBER: "_number_cell",
+    BOOLEAN: "_boolean_cell",
+    CHOICES: "_choices_cell",
+}
 _CONVERTERS_BY_NAME: dict[str, Callable[[Any], Any]] = {
     "_text_cell": _text_cell,
     "_number_cell": _number_cell,
@@ -134,69 +140,87 @@ _CONVERTERS_BY_NAME: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def format_answer(value: Any, other_text: Any = None) -> str:
-    """One stored answer (as the JSON document holds it) as a CSV cell; the
-    export does the same in SQL (see ``store.iter_export_rows``)."""
-    if isinstance(value, bool):
-        return _boolean_cell(value)
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, list):
-        return csv_safe(
-            "; ".join(
-                f"other: {other_text}" if v == "other" and other_text is not None else str(v)
-                for v in value
+def render_cells(columns: list[Column], answers: dict[str, Any]) -> str:
+    """A response's answers as the CSV cells of its version's questions, in
+    order, written when the response is stored so that the export only has to
+    copy them (``Response.csv_cells``)."""
+    cells = []
+    for column in columns:
+        value = answers.get(column.key)
+        if column.kind == CHOICES and isinstance(value, list):
+            other = answers.get(f"{column.key}_other")
+            value = "; ".join(
+                f"other: {other}" if item == "other" and other is not None else str(item)
+                for item in value
             )
-        )
-    return str(_text_cell(value))
+        cells.append(_CONVERTERS_BY_NAME[_CONVERTER_NAMES[column.kind]](value))
+    buffer = io.StringIO()
+    # The line end must be the real one: csv.writer quotes a field that holds
+    # any of its characters, and a CR or LF in an answer must be quoted.
+    csv.writer(buffer, lineterminator="\r\n").writerow(cells)
+    return buffer.getvalue().removesuffix("\r\n")
+
+
+def _quoted(text: str) -> str:
+    # What csv.writer does to one field (QUOTE_MINIMAL), for the fast path.
+    if any(char in text for char in ',"\r\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 def csv_chunks(
     rows: Iterable[Sequence[Any]],
     *,
     columns: list[Column],
+    current_columns: int,
     options: CsvOptions,
 ) -> Iterator[bytes]:
-    """CSV bytes for rows shaped as ``store.iter_export_rows`` yields them."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    """CSV bytes for rows shaped as ``store.iter_export_rows`` yields them.
+
+    A row with stored cells is copied out as text; only the others are
+    formatted cell by cell.  ``current_columns`` is how many of ``columns``
+    the current version asks (the stored cells cover those).
+    """
+    line_buffer = io.StringIO()
+    writer = csv.writer(line_buffer, lineterminator="\r\n")
     if options.bom:
-        buffer.write("\ufeff")
+        line_buffer.write("\ufeff")
     names = [c.label if options.header == "labels" else c.key for c in columns]
     writer.writerow([*FIXED_COLUMNS, *(csv_safe(name) for name in names)])
+    header = line_buffer.getvalue()
+    line_buffer.seek(0)
+    line_buffer.truncate()
     convert = _row_converter(columns)
-    pending = 0
-    batch: list[list[Any]] = []
+    padding = "," * (len(columns) - current_columns) + "\r\n"
+    lines: list[str] = [header]
     for row in rows:
-        batch.append(convert(row))
-        pending += 1
-        if pending >= BATCH_ROWS:
-            writer.writerows(batch)
-            batch.clear()
-            pending = 0
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-    writer.writerows(batch)
-    yield buffer.getvalue().encode("utf-8")
+        cells = row[4]
+        if cells is not None:
+            source = row[3]
+            lines.append(
+                f"{row[0]},{row[1]},{row[2]},"
+                f"{_quoted(_text_cell(source)) if source else ''},{cells}{padding}"
+            )
+        else:
+            writer.writerow(convert(row))
+            lines.append(line_buffer.getvalue())
+            line_buffer.seek(0)
+            line_buffer.truncate()
+        if len(lines) >= BATCH_ROWS:
+            yield "".join(lines).encode("utf-8")
+            lines.clear()
+    yield "".join(lines).encode("utf-8")
 
 
 def _row_converter(columns: list[Column]) -> Callable[[Sequence[Any]], list[Any]]:
-    """One function per export that turns a row tuple into cells.
+    """The function that turns a row without stored cells into cells.
 
-    It is written out for this export's columns and compiled once, so each
-    row costs one call per cell that needs work and no loop over a plan:
-    for a million rows that is most of Python's share of the time.  Only
-    positions and names from this module go into the source.
+    It is written out for this export's columns and compiled once, so a row
+    costs one call per cell and no loop over a plan.  Only positions and names
+    from this module go into its source.
     """
-    names = {
-        TEXT: "_text_cell",
-        NUMBER: "_number_cell",
-        BOOLEAN: "_boolean_cell",
-        CHOICES: "_choices_cell",
-    }
     cells = ["r[0]", "r[1]", "r[2]", "_text_cell(r[3])"] + [
-        f"{names[column.kind]}(r[{4 + i}])" for i, column in enumerate(columns)
+        f"{_CONVERTER_NAMES[column.kind]}(r[{5 + i}])" for i, column in enumerate(columns)
     ]
     source = f"lambda r: [{', '.join(cells)}]"
     function: Callable[[Sequence[Any]], list[Any]] = eval(source, dict(_CONVERTERS_BY_NAME))  # noqa: S307
@@ -209,16 +233,20 @@ def csv_from_database(
     with database.session() as session:
         versions = store.survey_versions(session, survey_id=survey_id)
         columns = question_columns(v.questions for v in versions)
+        current = versions[0]
+        assert current.id is not None
         yield from csv_chunks(
             store.iter_export_rows(
                 session.connection(),
                 survey_id=survey_id,
                 keys=[(c.key, c.kind == CHOICES) for c in columns],
+                current_version_id=current.id,
                 since=options.since,
                 until=options.until,
                 source=options.source,
             ),
             columns=columns,
+            current_columns=len(current.questions),
             options=options,
         )
 

@@ -86,6 +86,11 @@ class Response(SQLModel, table=True):
     answers: dict[str, Any] = Field(sa_column=sa.Column(JSONDocument, nullable=False))
     # The page the answer came from (the blog post that embeds the form), if known.
     source: str | None = Field(default=None, sa_column=sa.Column(sa.String(2000), nullable=True))
+    # The answers already written as CSV cells, in the order of the version's
+    # questions: the export copies them out instead of formatting each answer
+    # again (see export.render_cells).  Derived data: the export falls back to
+    # `answers` when it is missing or the survey has moved to a newer version.
+    csv_cells: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
 
 
 class ApiToken(SQLModel, table=True):

@@ -113,27 +113,6 @@ def _canonical(document: Any) -> str:
     return json.dumps(document, sort_keys=True, ensure_ascii=False)
 
 
-def add_response(
-    session: Session,
-    *,
-    survey_id: int,
-    survey_version_id: int,
-    answers: dict[str, Any],
-    source: str | None = None,
-    submitted_at: datetime | None = None,
-) -> Response:
-    response = Response(
-        survey_id=survey_id,
-        survey_version_id=survey_version_id,
-        submitted_at=submitted_at or utcnow(),
-        answers=answers,
-        source=source,
-    )
-    session.add(response)
-    session.flush()
-    return response
-
-
 def insert_response(
     conn: sa.Connection,
     *,
@@ -141,6 +120,7 @@ def insert_response(
     survey_version_id: int,
     answers: dict[str, Any],
     source: str | None = None,
+    csv_cells: str | None = None,
 ) -> tuple[int, datetime]:
     """The hot path's write: one INSERT on a plain connection, returning the new
     id and time (the ORM's unit of work costs several times more per row)."""
@@ -153,6 +133,7 @@ def insert_response(
             "submitted_at": submitted_at,
             "answers": answers,
             "source": source,
+            "csv_cells": csv_cells,
         },
     ).scalar_one()
     return int(new_id), submitted_at
@@ -162,57 +143,6 @@ def insert_response(
 _INSERT_RESPONSE = sa.insert(Response.__table__).returning(  # type: ignore[attr-defined]
     Response.__table__.c.id  # type: ignore[attr-defined]
 )
-
-
-def count_responses(session: Session, *, survey_id: int) -> int:
-    statement = select(sa.func.count()).select_from(Response).where(Response.survey_id == survey_id)
-    return int(session.exec(statement).one())
-
-
-@dataclass(frozen=True)
-class ResponseRow:
-    id: int
-    submitted_at: datetime
-    survey_version_id: int
-    answers: dict[str, Any]
-    source: str | None = None
-
-
-def iter_responses(
-    session: Session,
-    *,
-    survey_id: int,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    source: str | None = None,
-    batch_size: int = 1000,
-) -> Iterator[ResponseRow]:
-    """Responses oldest first, read in batches so memory stays flat.
-
-    On PostgreSQL ``yield_per`` uses a server-side cursor; SQLite's cursor is
-    lazy already.
-    """
-    table = Response.__table__  # type: ignore[attr-defined]
-    statement = (
-        sa.select(
-            table.c.id,
-            table.c.submitted_at,
-            table.c.survey_version_id,
-            table.c.answers,
-            table.c.source,
-        )
-        .where(table.c.survey_id == survey_id)
-        .order_by(table.c.id)
-    )
-    if since is not None:
-        statement = statement.where(table.c.submitted_at >= since)
-    if until is not None:
-        statement = statement.where(table.c.submitted_at < until)
-    if source is not None:
-        statement = statement.where(table.c.source == source)
-    result = session.connection().execution_options(yield_per=batch_size).execute(statement)
-    for row in result:
-        yield ResponseRow(row.id, row.submitted_at, row.survey_version_id, row.answers, row.source)
 
 
 def hash_token(token: str) -> str:
@@ -261,6 +191,7 @@ def iter_export_rows(
     *,
     survey_id: int,
     keys: list[tuple[str, bool]],  # (key, is a multiple choice)
+    current_version_id: int,
     since: datetime | None = None,
     until: datetime | None = None,
     source: str | None = None,
@@ -268,8 +199,11 @@ def iter_export_rows(
 ) -> Iterator[Sequence[Any]]:
     """Rows for the CSV export, flattened by the database itself.
 
-    Each row is (id, submitted_at as ISO text, version number, source, then one
-    value per key; a multiple choice comes already joined as "a; other: text").  Pulling the
+    Each row is (id, submitted_at as ISO text, version number, source, the
+    stored CSV cells, then one value per key; a multiple choice comes already
+    joined as "a; other: text").  A row of the current version that has its
+    cells needs nothing more, so its per-key values are not even extracted
+    (NULL); other rows get the values and no cells.  Pulling the
     answers out of the JSON document in SQL (json_extract, ->>) and reading
     plain tuples keeps Python's work per row to formatting a few cells: that
     is what makes a million-row export take seconds rather than a minute.
@@ -327,8 +261,12 @@ def iter_export_rows(
                 # SQLite keeps timestamps as text in SQLAlchemy's format.
                 value = value.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else value
             params[name] = value
+    params["current"] = current_version_id
+    has_cells = f"r.csv_cells IS NOT NULL AND r.survey_version_id = {mark('current')}"
+    cells = [f"CASE WHEN {has_cells} THEN NULL ELSE {cell} END" for cell in cells]
     query = (
-        f"SELECT r.id, {when}, v.version, r.source, {', '.join(cells) or 'NULL'} "  # noqa: S608 - keys match KEY_PATTERN
+        f"SELECT r.id, {when}, v.version, r.source, "  # noqa: S608 - keys match KEY_PATTERN
+        f"CASE WHEN {has_cells} THEN r.csv_cells END, {', '.join(cells)} "
         "FROM response r JOIN survey_version v ON v.id = r.survey_version_id "
         f"WHERE {' AND '.join(conditions)} ORDER BY r.id"
     )

@@ -21,6 +21,33 @@ def load(database: Database, definition: SurveyDefinition) -> store.LoadResult:
         return store.load_definition(s, definition=definition)
 
 
+def stored_answers(database: Database) -> list[dict[str, Any]]:
+    """Every stored response's answers, oldest first."""
+    from sqlmodel import select
+
+    from survey.models import Response
+
+    with database.session() as session:
+        return [r.answers for r in session.exec(select(Response).order_by(Response.id))]
+
+
+def add_response(
+    database: Database, *, slug: str = "libraries-abroad", answers: dict[str, Any]
+) -> int:
+    """Store a response the way the web app does (one INSERT, committed)."""
+    with database.session() as session:
+        survey = store.get_survey(session, slug=slug)
+        assert survey is not None
+        assert survey.id is not None
+        version_id = store.current_version(session, survey=survey).id
+        assert version_id is not None
+    with database.write_connection() as conn:
+        new_id, _ = store.insert_response(
+            conn, survey_id=survey.id, survey_version_id=version_id, answers=answers
+        )
+    return new_id
+
+
 def definition_from(text: str) -> SurveyDefinition:
     return parse_definition(text, "test.yaml")
 

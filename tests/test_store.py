@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ from sqlmodel import select
 from survey import store
 from survey.db import Database
 from survey.models import ApiToken, Response
-from tests.helpers import definition_from, load
+from tests.helpers import add_response, definition_from, load, stored_answers
 
 V1 = """
 slug: demo
@@ -38,42 +38,25 @@ def test_loading_creates_then_versions_only_when_questions_change(database: Data
 
 def test_a_response_keeps_the_version_it_answered(database: Database) -> None:
     load(database, definition_from(V1))
-    with database.begin(write=True) as session:
-        survey = store.get_survey(session, slug="demo")
-        assert survey is not None
-        assert survey.id is not None
-        old = store.current_version(session, survey=survey)
-        assert old.id is not None
-        store.add_response(
-            session, survey_id=survey.id, survey_version_id=old.id, answers={"colour": "red"}
-        )
+    new_id = add_response(database, slug="demo", answers={"colour": "red"})
     load(database, definition_from(V1.replace("label: Why", "label: Because")))
     with database.session() as session:
         row = session.exec(select(Response)).one()
-        assert row.survey_version_id == old.id
-        assert row.answers == {"colour": "red"}
-        assert row.submitted_at.tzinfo is not None
+        versions = store.survey_versions(session, survey_id=row.survey_id)
+    assert row.id == new_id
+    assert {v.id: v.version for v in versions}[row.survey_version_id] == 1
+    assert row.answers == {"colour": "red"}
 
 
 def test_timestamps_come_back_as_utc(database: Database) -> None:
     load(database, definition_from(V1))
-    moment = datetime(2027, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
-    with database.begin(write=True) as session:
-        survey = store.get_survey(session, slug="demo")
-        assert survey is not None
-        assert survey.id is not None
-        version = store.current_version(session, survey=survey)
-        assert version.id is not None
-        store.add_response(
-            session,
-            survey_id=survey.id,
-            survey_version_id=version.id,
-            answers={},
-            submitted_at=moment,
-        )
+    before = datetime.now(UTC)
+    add_response(database, slug="demo", answers={})
     with database.session() as session:
-        rows = list(store.iter_responses(session, survey_id=survey.id))
-    assert [r.submitted_at for r in rows] == [moment]
+        row = session.exec(select(Response)).one()
+    assert row.submitted_at.tzinfo is not None
+    assert row.submitted_at.utcoffset() == timedelta(0)
+    assert before - timedelta(seconds=1) <= row.submitted_at <= datetime.now(UTC)
 
 
 def test_tokens_are_stored_only_as_hashes(database: Database) -> None:
@@ -89,15 +72,12 @@ def test_tokens_are_stored_only_as_hashes(database: Database) -> None:
 
 def test_a_response_for_a_missing_version_is_refused_whole(database: Database) -> None:
     load(database, definition_from(V1))
-    with database.session(write=True) as session:
+    with database.session() as session:
         survey = store.get_survey(session, slug="demo")
         assert survey is not None
         assert survey.id is not None
-        survey_id = survey.id
-        with pytest.raises(sa.exc.IntegrityError):
-            store.add_response(
-                session, survey_id=survey_id, survey_version_id=9999, answers={"colour": "red"}
-            )
-        session.rollback()
-    with database.session() as session:
-        assert store.count_responses(session, survey_id=survey_id) == 0
+    with pytest.raises(sa.exc.IntegrityError), database.write_connection() as conn:
+        store.insert_response(
+            conn, survey_id=survey.id, survey_version_id=9999, answers={"colour": "red"}
+        )
+    assert stored_answers(database) == []

@@ -19,6 +19,7 @@ from survey.export import (
     csv_from_database,
     format_time,
     parse_bound,
+    render_cells,
 )
 from survey.models import utcnow
 from survey.web.deps import DatabaseDep, SurveyDep
@@ -160,7 +161,10 @@ async def submit(
         raise ApiError(422, exc.errors) from None
     writer: ResponseWriter = request.app.state.writer
     new_id, submitted_at = await writer.insert(
-        survey_id=live.id, survey_version_id=live.version_id, answers=answers
+        survey_id=live.id,
+        survey_version_id=live.version_id,
+        answers=answers,
+        csv_cells=render_cells(live.columns, answers),
     )
     response.headers.update(headers)
     return SubmissionOut(id=new_id, submitted_at=format_time(submitted_at))

@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from survey import store
 from survey.definitions import SurveyDefinition
+from survey.export import Column, question_columns
 
 TOKEN_MARK = "@@form-token@@"  # noqa: S105 - a placeholder, not a secret
 SOURCE_MARK = "@@source@@"
@@ -37,6 +38,8 @@ class LiveSurvey:
     version_id: int
     updated_at: datetime
     definition: SurveyDefinition
+    # The current version's export columns, for writing Response.csv_cells.
+    columns: list[Column]
 
     def is_open(self, now: datetime) -> bool:
         return self.definition.is_open(now)
@@ -96,6 +99,7 @@ class SurveyCache:
                     version_id=version.id,
                     updated_at=row.updated_at,
                     definition=SurveyDefinition.model_validate(row.definition),
+                    columns=question_columns([version.questions]),
                 )
         if live is not None:
             self._by_slug[slug] = _Entry(live, time.monotonic())

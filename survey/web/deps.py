@@ -25,14 +25,13 @@ def database_of(request: Request) -> Database:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """The request's session for reading.
+    """A session for pages that read (the survey list).
 
-    Routes that store something do it in one short write transaction of their
-    own (``database.begin(write=True)``), opened and committed inside the route
-    after everything is checked.  On SQLite that transaction takes the write
-    lock with BEGIN IMMEDIATE, so it must not be held while the request waits
-    for anything else (reading the body, a free worker thread): a lock held
-    across such a wait stalls every other writer.
+    Submissions are stored by ``ResponseWriter`` in short write transactions of
+    their own, after everything is checked.  On SQLite such a transaction holds
+    the write lock (BEGIN IMMEDIATE), so it must never be held while a request
+    waits for anything else (its body, a thread, a connection): that stalls
+    every other writer.
     """
     with database_of(request).session() as session:
         yield session

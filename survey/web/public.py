@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from survey import store
 from survey.answers import InvalidAnswers, clean_form, clean_source
+from survey.export import render_cells
 from survey.formtokens import BadFormToken, FormTokens
 from survey.models import utcnow
 from survey.web.cache import SOURCE_MARK, TOKEN_MARK, LiveSurvey, PageCache, SurveyCache
@@ -184,6 +185,7 @@ async def submit_form(
         survey_version_id=live.version_id,
         answers=answers,
         source=view.source,
+        csv_cells=render_cells(live.columns, answers),
     )
     return RedirectResponse(view.url("/thanks"), status_code=303)
 

@@ -37,6 +37,7 @@ class ResponseWriter:
         survey_version_id: int,
         answers: dict[str, Any],
         source: str | None = None,
+        csv_cells: str | None = None,
     ) -> Stored:
         future: asyncio.Future[Stored] = asyncio.get_running_loop().create_future()
         row = {
@@ -44,6 +45,7 @@ class ResponseWriter:
             "survey_version_id": survey_version_id,
             "answers": answers,
             "source": source,
+            "csv_cells": csv_cells,
         }
         self._pending.append((row, future))
         if not self._draining:

@@ -7,6 +7,7 @@ import io
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from survey.db import Database
@@ -209,3 +210,36 @@ def test_healthz_and_docs(client: TestClient) -> None:
     assert "/api/surveys/{slug}/responses" in paths
     request_body = paths["/api/surveys/{slug}/responses"]["post"]["requestBody"]
     assert "answers" in request_body["content"]["application/json"]["schema"]["properties"]
+
+
+def test_stored_cells_and_the_answers_export_the_same_bytes(
+    client: TestClient, token: str, database: Database
+) -> None:
+    """Rows written by the app carry their CSV cells; without them the export
+    formats the answers itself. Both must give exactly the same file."""
+    for answers in (
+        {"visits_libraries": "often", "lessons": 'Line 1\nline 2, "quoted"', "places": "=x"},
+        {
+            "visits_libraries": "sometimes",
+            "resources": ["journal", "other"],
+            "resources_other": "Zines; comics",
+            "international_member": "yes",
+            "based_in": "SA",
+        },
+        {
+            "visits_libraries": "not_yet",
+            "quote_consent": True,
+            "email": "a@example.org",
+            "name": "-Nour",
+            "anything_else": "@home\ttab",
+        },
+    ):
+        assert submit(client, answers).status_code == 201
+    with_cells = export(client, token, "?bom=1").content
+    engine = sa.create_engine(database.settings.database_url)
+    with engine.begin() as conn:
+        stored = conn.exec_driver_sql("SELECT count(*) FROM response WHERE csv_cells IS NOT NULL")
+        assert stored.scalar_one() == 3
+        conn.exec_driver_sql("UPDATE response SET csv_cells = NULL")
+    engine.dispose()
+    assert export(client, token, "?bom=1").content == with_cells
