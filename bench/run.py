@@ -416,8 +416,8 @@ def _flat_cell(answers: dict[str, Any], key: str) -> str:
 
 def _flush_sqlite(conn: sqlite3.Connection, batch: list[Any], flat: list[Any]) -> None:
     conn.executemany(
-        "INSERT INTO response (survey_id, survey_version_id, submitted_at, answers) "
-        "VALUES (?, ?, ?, ?)",
+        "INSERT INTO response (survey_id, survey_version_id, submitted_at, answers, csv_cells) "
+        "VALUES (?, ?, ?, ?, ?)",
         batch,
     )
     conn.executemany(f"INSERT INTO flat VALUES ({', '.join('?' * 14)})", flat)
