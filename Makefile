@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test check lint format clean
+.PHONY: run test check lint format bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ check: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+## The benchmark suite (not part of the tests): needs wrk, sqlite3, psql, curl, GNU time
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
 
 format: $(STAMP)
 	$(BIN)/ruff format .
