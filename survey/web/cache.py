@@ -110,15 +110,16 @@ class SurveyCache:
 
 @dataclass
 class RenderedPage:
-    """A form page rendered once, with marks where the per-request parts go."""
+    """A form page rendered (and encoded) once, with marks where the
+    per-request parts go."""
 
-    html: str
+    html: bytes
 
-    def fill(self, *, token: str, source: str | None) -> str:
-        page = self.html.replace(TOKEN_MARK, token)
+    def fill(self, *, token: str, source: str | None) -> bytes:
+        page = self.html.replace(TOKEN_MARK.encode(), token.encode())
         if source is not None:
-            page = page.replace(SOURCE_MARK, escape(source)).replace(
-                SOURCE_MARK_IN_URL, escape(quote(source, safe=""))
+            page = page.replace(SOURCE_MARK.encode(), escape(source).encode()).replace(
+                SOURCE_MARK_IN_URL.encode(), escape(quote(source, safe="")).encode()
             )
         return page
 
@@ -133,5 +134,5 @@ class PageCache:
         if page is None:
             if len(self._pages) >= self.limit:
                 self._pages.clear()  # old versions pile up only on busy edits; start over
-            page = self._pages[key] = RenderedPage(render())
+            page = self._pages[key] = RenderedPage(render().encode())
         return page

@@ -43,7 +43,12 @@ DatabaseDep = Annotated[Database, Depends(get_database)]
 def public_base(request: Request) -> str:
     """The product's own origin: the configured public URL, else the request's."""
     configured: str | None = request.app.state.settings.public_url
-    return configured or f"{request.url.scheme}://{request.url.netloc}"
+    if configured:
+        return configured
+    # From the scope, not request.url: building the full URL costs more than
+    # the rest of a cached form page.
+    host = request.headers.get("host") or "{}:{}".format(*request.scope["server"])
+    return f"{request.scope['scheme']}://{host}"
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

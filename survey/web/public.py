@@ -120,7 +120,6 @@ def index(request: Request, session: SessionDep) -> Response:
 async def show_form(
     request: Request,
     live: SurveyDep,
-    tokens: TokensDep,
     embed: EmbedQuery = False,
     source: str | None = None,
 ) -> Response:
@@ -148,6 +147,7 @@ async def show_form(
             ),
         ),
     )
+    tokens: FormTokens = request.app.state.form_tokens
     html = page.fill(token=tokens.issue(live.definition.slug), source=view.source)
     return HTMLResponse(html, headers=frame_policy(live.definition))
 

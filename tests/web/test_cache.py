@@ -17,10 +17,10 @@ from tests.helpers import BUNDLED, definition_from, load
 def test_filled_parts_are_escaped() -> None:
     page = RenderedPage(
         f'<input value="{TOKEN_MARK}"><input value="{SOURCE_MARK}">'
-        f'<a href="/s/x?source={SOURCE_MARK_IN_URL}">'
+        f'<a href="/s/x?source={SOURCE_MARK_IN_URL}">'.encode()
     )
     html = page.fill(token="tok", source='https://b.example/"><script>x</script>?a=1&b=2')
-    soup = BeautifulSoup(html, "html.parser")
+    soup = BeautifulSoup(html.decode(), "html.parser")
     inputs = soup.select("input")
     assert inputs[0]["value"] == "tok"
     assert inputs[1]["value"] == 'https://b.example/"><script>x</script>?a=1&b=2'
