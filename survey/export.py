@@ -80,7 +80,6 @@ class Column:
     key: str
     label: str
     kind: str = TEXT  # how the stored value becomes a cell
-    with_other: bool = False  # a multiple choice whose "Other" text has its own key
 
 
 def question_columns(versions_newest_first: Iterable[list[dict[str, Any]]]) -> list[Column]:
@@ -91,12 +90,7 @@ def question_columns(versions_newest_first: Iterable[list[dict[str, Any]]]) -> l
             kind = _KINDS.get(question.get("type", ""), TEXT)
             columns.setdefault(
                 question["key"],
-                Column(
-                    question["key"],
-                    question["label"],
-                    kind,
-                    with_other=kind == CHOICES and bool(question.get("allow_other")),
-                ),
+                Column(question["key"], question["label"], kind),
             )
     return list(columns.values())
 

@@ -54,7 +54,7 @@ def test_columns_put_the_current_version_first_then_old_keys() -> None:
     ]
     oldest = [{"key": "a", "label": "A", "type": "rating"}, {"key": "b", "label": "B1"}]
     assert question_columns([newest, oldest]) == [
-        Column("b", "B2", "choices", with_other=True),
+        Column("b", "B2", "choices"),
         Column("c", "C", "boolean"),
         Column("a", "A", "number"),
     ]
@@ -66,7 +66,7 @@ def test_chunks_parse_back_to_the_answers() -> None:
     # A multiple choice arrives joined by the database.
     columns = [
         Column("t", "Text"),
-        Column("m", "Multi", "choices", with_other=True),
+        Column("m", "Multi", "choices"),
         Column("n", "Number", "number"),
         Column("ok", "Consent", "boolean"),
     ]
