@@ -77,7 +77,12 @@ class SurveyVersion(SQLModel, table=True):
 
 
 class Response(SQLModel, table=True):
-    __table_args__ = (sa.Index("ix_response_survey_submitted", "survey_id", "submitted_at"),)
+    __table_args__ = (
+        sa.Index("ix_response_survey_submitted", "survey_id", "submitted_at"),
+        # One response per rendered form or per Idempotency-Key: a double click,
+        # a retry after a timeout or the back button stores nothing new.
+        sa.UniqueConstraint("survey_id", "submission_key"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     survey_id: int = Field(foreign_key="survey.id", nullable=False)
@@ -91,6 +96,10 @@ class Response(SQLModel, table=True):
     # again (see export.render_cells).  Derived data: the export falls back to
     # `answers` when it is missing or the survey has moved to a newer version.
     csv_cells: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    # "form:<id from the form token>" or "key:<Idempotency-Key>"; NULL when neither.
+    submission_key: str | None = Field(
+        default=None, sa_column=sa.Column(sa.String(250), nullable=True)
+    )
 
 
 class ApiToken(SQLModel, table=True):

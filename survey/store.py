@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as postgresql_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlmodel import Session, col, select
 
 from survey.definitions import KEY_PATTERN, SurveyDefinition
@@ -121,27 +123,45 @@ def insert_response(
     answers: dict[str, Any],
     source: str | None = None,
     csv_cells: str | None = None,
+    submission_key: str | None = None,
 ) -> tuple[int, datetime]:
     """The hot path's write: one INSERT on a plain connection, returning the new
-    id and time (the ORM's unit of work costs several times more per row)."""
-    submitted_at = utcnow()
-    new_id = conn.execute(
-        _INSERT_RESPONSE,
+    id and time (the ORM's unit of work costs several times more per row).
+
+    A response whose ``submission_key`` is already stored for the survey (the
+    same form sent twice, a retried Idempotency-Key) stores nothing new: the
+    id and time of the first one come back instead.
+    """
+    row = conn.execute(
+        _INSERT_RESPONSE[conn.dialect.name],
         {
             "survey_id": survey_id,
             "survey_version_id": survey_version_id,
-            "submitted_at": submitted_at,
+            "submitted_at": utcnow(),
             "answers": answers,
             "source": source,
             "csv_cells": csv_cells,
+            "submission_key": submission_key,
         },
-    ).scalar_one()
-    return int(new_id), submitted_at
+    ).first()
+    if row is None:
+        row = conn.execute(
+            _FIND_SUBMISSION, {"survey_id": survey_id, "submission_key": submission_key}
+        ).one()
+    return int(row[0]), row[1]
 
 
-# Built once: the same statement object hits SQLAlchemy's compiled cache at once.
-_INSERT_RESPONSE = sa.insert(Response.__table__).returning(  # type: ignore[attr-defined]
-    Response.__table__.c.id  # type: ignore[attr-defined]
+# Built once: the same statement objects hit SQLAlchemy's compiled cache at once.
+_RESPONSES = Response.__table__  # type: ignore[attr-defined]
+_INSERT_RESPONSE = {
+    name: dialect.insert(_RESPONSES)
+    .on_conflict_do_nothing(index_elements=["survey_id", "submission_key"])
+    .returning(_RESPONSES.c.id, _RESPONSES.c.submitted_at)
+    for name, dialect in (("sqlite", sqlite_dialect), ("postgresql", postgresql_dialect))
+}
+_FIND_SUBMISSION = sa.select(_RESPONSES.c.id, _RESPONSES.c.submitted_at).where(
+    _RESPONSES.c.survey_id == sa.bindparam("survey_id"),
+    _RESPONSES.c.submission_key == sa.bindparam("submission_key"),
 )
 
 

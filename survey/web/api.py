@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -30,6 +31,8 @@ from survey.web.writes import ResponseWriter
 router = APIRouter(prefix="/api", tags=["surveys"])
 
 BODY_KEY = "_body"
+IDEMPOTENCY_ERROR_KEY = "_idempotency_key"
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,200}")
 
 
 class PublicSurvey(BaseModel):
@@ -152,9 +155,21 @@ async def submit(
     body: Annotated[SubmissionIn, Depends(submission_body)],
     live: SurveyDep,
     response: Response,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            description="Send the same key again (a retry) and the response is stored once; "
+            "the answer is the first one's id and time."
+        ),
+    ] = None,
 ) -> SubmissionOut:
     if not live.is_open(utcnow()):
         raise ApiError(410, {"_survey": "This survey is closed"})
+    if idempotency_key is not None and not IDEMPOTENCY_KEY.fullmatch(idempotency_key):
+        raise ApiError(
+            422,
+            {IDEMPOTENCY_ERROR_KEY: "Idempotency-Key must be 1 to 200 visible ASCII characters"},
+        )
     try:
         answers = clean_json(live.definition, body.answers)
     except InvalidAnswers as exc:
@@ -165,6 +180,7 @@ async def submit(
         survey_version_id=live.version_id,
         answers=answers,
         csv_cells=render_cells(live.columns, answers),
+        submission_key=f"key:{idempotency_key}" if idempotency_key else None,
     )
     response.headers.update(headers)
     return SubmissionOut(id=new_id, submitted_at=format_time(submitted_at))

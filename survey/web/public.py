@@ -171,7 +171,7 @@ async def submit_form(
             "answer it there.",
         )
     try:
-        tokens.check(_first(fields, TOKEN_FIELD) or "", slug=live.definition.slug)
+        token = tokens.check(_first(fields, TOKEN_FIELD) or "", slug=live.definition.slug)
     except BadFormToken as exc:
         notice = EXPIRED if exc.expired else FORGED
         return _form(request, live, view, tokens, values=fields, errors={}, notice=notice)
@@ -186,6 +186,9 @@ async def submit_form(
         answers=answers,
         source=view.source,
         csv_cells=render_cells(live.columns, answers),
+        # The same rendered form sent twice (a double click, the back button)
+        # is stored once and thanked twice.
+        submission_key=f"form:{token.submission_id}",
     )
     return RedirectResponse(view.url("/thanks"), status_code=303)
 

@@ -38,6 +38,7 @@ class ResponseWriter:
         answers: dict[str, Any],
         source: str | None = None,
         csv_cells: str | None = None,
+        submission_key: str | None = None,
     ) -> Stored:
         future: asyncio.Future[Stored] = asyncio.get_running_loop().create_future()
         row = {
@@ -46,6 +47,7 @@ class ResponseWriter:
             "answers": answers,
             "source": source,
             "csv_cells": csv_cells,
+            "submission_key": submission_key,
         }
         self._pending.append((row, future))
         if not self._draining:

@@ -243,3 +243,21 @@ def test_stored_cells_and_the_answers_export_the_same_bytes(
         conn.exec_driver_sql("UPDATE response SET csv_cells = NULL")
     engine.dispose()
     assert export(client, token, "?bom=1").content == with_cells
+
+
+def test_an_idempotency_key_stores_a_retried_submission_once(
+    client: TestClient, token: str
+) -> None:
+    body = {"answers": {"visits_libraries": "often"}}
+    url = f"{API}/responses"
+    first = client.post(url, json=body, headers={"Idempotency-Key": "retry-1"})
+    again = client.post(url, json=body, headers={"Idempotency-Key": "retry-1"})
+    other = client.post(url, json=body, headers={"Idempotency-Key": "retry-2"})
+    plain = client.post(url, json=body)
+    assert first.status_code == again.status_code == other.status_code == plain.status_code == 201
+    assert again.json() == first.json()
+    assert len({first.json()["id"], other.json()["id"], plain.json()["id"]}) == 3
+    assert len(rows(export(client, token).text)) == 3
+    bad = client.post(url, json=body, headers={"Idempotency-Key": "x" * 201})
+    assert bad.status_code == 422
+    assert "_idempotency_key" in bad.json()["errors"]

@@ -219,3 +219,16 @@ def test_the_form_is_readable_in_multipart_too(client: TestClient, database: Dat
     )
     assert response.status_code == 303
     assert stored(database) == [{"visits_libraries": "sometimes"}]
+
+
+def test_the_same_form_sent_twice_is_stored_once(client: TestClient, database: Database) -> None:
+    token = form_token(client, FORM)
+    fields = {"_token": token, "visits_libraries": "often", "lessons": "Double click"}
+    first = client.post(FORM, data=fields)
+    again = client.post(FORM, data=fields)  # a double click, a retry, the back button
+    assert first.status_code == again.status_code == 303
+    assert first.headers["location"] == again.headers["location"] == f"{FORM}/thanks"
+    assert stored(database) == [{"visits_libraries": "often", "lessons": "Double click"}]
+    # A new page view is a new form: its answers are a new response.
+    assert post_form(client, FORM, {"visits_libraries": "sometimes"}).status_code == 303
+    assert len(stored(database)) == 2

@@ -69,3 +69,28 @@ def test_a_bad_row_fails_alone(database: Database, bundled: SurveyDefinition) ->
     assert isinstance(results[2], sa.exc.IntegrityError)
     assert all(isinstance(r, tuple) for i, r in enumerate(results) if i != 2)
     assert sorted(answers["n"] for answers in stored_answers(database)) == [0, 1, 2, 3, 4]
+
+
+def test_duplicates_in_one_batch_share_the_first_response(
+    database: Database, bundled: SurveyDefinition
+) -> None:
+    survey_id, version_id = ids(database)
+
+    async def burst() -> list[tuple[int, object]]:
+        writer = ResponseWriter(database)
+        return await asyncio.gather(
+            *(
+                writer.insert(
+                    survey_id=survey_id,
+                    survey_version_id=version_id,
+                    answers={"n": n},
+                    submission_key="form:same" if n < 3 else f"form:{n}",
+                )
+                for n in range(5)
+            )
+        )
+
+    results = run(burst)
+    assert results[0] == results[1] == results[2]
+    assert len({r[0] for r in results}) == 3
+    assert sorted(a["n"] for a in stored_answers(database)) == [0, 3, 4]
