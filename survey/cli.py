@@ -76,6 +76,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     embed.set_defaults(func=_embed)
 
+    spam = commands.add_parser("spam", help="count a survey's spam-folder submissions")
+    spam.add_argument("slug")
+    spam.set_defaults(func=_spam)
+
     token = commands.add_parser("token", help="API tokens for the CSV export")
     token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
     create = token_commands.add_parser("create", help="create a token and print it once")
@@ -199,6 +203,22 @@ def _embed(args: argparse.Namespace, settings: Settings) -> int:
     print()
     print("Or a plain link (in WordPress, pasting the address alone embeds the form by oEmbed):")
     print(codes.link)
+    return 0
+
+
+def _spam(args: argparse.Namespace, settings: Settings) -> int:
+    database = Database(settings)
+    try:
+        with database.session() as session:
+            survey = store.get_survey(session, slug=args.slug)
+            if survey is None or survey.id is None:
+                raise CommandError(f"there is no survey {args.slug!r}")
+            counts = store.count_spam(session, survey_id=survey.id)
+    finally:
+        database.dispose()
+    print(f"{args.slug}: {sum(counts.values())} in the spam folder")
+    for reason, count in sorted(counts.items()):
+        print(f"  {reason}: {count}")
     return 0
 
 

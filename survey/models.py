@@ -123,3 +123,20 @@ class AppSecret(SQLModel, table=True):
     name: str = Field(sa_column=sa.Column(sa.String(50), primary_key=True))
     value: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
     created_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+
+
+class SpamSubmission(SQLModel, table=True):
+    """A submission that looked automated (honeypot filled, sent too fast).
+
+    Kept apart from the responses, whole and as sent, so that a person caught
+    by mistake can be recovered; the sender saw the usual thank-you page.
+    """
+
+    __tablename__ = "spam_submission"
+
+    id: int | None = Field(default=None, primary_key=True)
+    survey_id: int = Field(foreign_key="survey.id", nullable=False)
+    received_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+    reason: str = Field(sa_column=sa.Column(sa.String(50), nullable=False))
+    fields: dict[str, Any] = Field(sa_column=sa.Column(JSONDocument, nullable=False))
+    source: str | None = Field(default=None, sa_column=sa.Column(sa.String(2000), nullable=True))

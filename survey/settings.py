@@ -59,6 +59,12 @@ class Settings(BaseSettings):
         description="Signs form tokens. Unset, a random key is made once and kept in the "
         "database, so every worker and host shares it.",
     )
+    min_fill_seconds: float = Field(
+        default=3.0,
+        ge=0,
+        description="A form sent back sooner than this after it was shown goes to the spam "
+        "folder (people take longer; bots do not). 0 turns the check off.",
+    )
     form_token_max_age_seconds: int = Field(
         default=24 * 3600, ge=60, description="How long a rendered form can be sent back."
     )

@@ -22,6 +22,7 @@ from survey.models import (
     ApiToken,
     AppSecret,
     Response,
+    SpamSubmission,
     Survey,
     SurveyVersion,
     utcnow,
@@ -204,6 +205,36 @@ def app_secret(session: Session, *, name: str) -> str:
     stored = session.get(AppSecret, name, populate_existing=True)
     assert stored is not None
     return stored.value
+
+
+def insert_spam(
+    conn: sa.Connection,
+    *,
+    survey_id: int,
+    reason: str,
+    fields: dict[str, Any],
+    source: str | None,
+) -> None:
+    table = SpamSubmission.__table__  # type: ignore[attr-defined]
+    conn.execute(
+        sa.insert(table).values(
+            survey_id=survey_id,
+            received_at=utcnow(),
+            reason=reason,
+            fields=fields,
+            source=source,
+        )
+    )
+
+
+def count_spam(session: Session, *, survey_id: int) -> dict[str, int]:
+    """How many submissions went to the spam folder, by reason."""
+    rows = session.exec(
+        select(SpamSubmission.reason, sa.func.count())
+        .where(SpamSubmission.survey_id == survey_id)
+        .group_by(SpamSubmission.reason)
+    ).all()
+    return {reason: int(count) for reason, count in rows}
 
 
 def iter_export_rows(

@@ -106,7 +106,8 @@ class Server:
         self.log = tempfile.NamedTemporaryFile(prefix="survey-serve-", suffix=".log", delete=False)  # noqa: SIM115
         self.process = subprocess.Popen(
             [*command, "serve", "--port", str(self.port), *self.extra_args],
-            env={**os.environ, **env},
+            # Tests answer forms faster than people do: no minimum fill time.
+            env={**os.environ, "SURVEY_MIN_FILL_SECONDS": "0", **env},
             cwd=cwd,
             stdout=self.log,
             stderr=subprocess.STDOUT,

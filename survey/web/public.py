@@ -7,6 +7,8 @@ and nothing in it depends on cookies, which cross-site frames often lose.
 
 from __future__ import annotations
 
+import functools
+import time
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode
@@ -16,11 +18,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from survey import store
 from survey.answers import InvalidAnswers, clean_form, clean_source
+from survey.db import Database
 from survey.export import render_cells
-from survey.formtokens import BadFormToken, FormTokens
+from survey.formtokens import BadFormToken, FormToken, FormTokens
 from survey.models import utcnow
 from survey.web.cache import SOURCE_MARK, TOKEN_MARK, LiveSurvey, PageCache, SurveyCache
-from survey.web.deps import SessionDep, SurveyDep, public_base
+from survey.web.deps import SessionDep, SurveyDep, database_of, public_base
 from survey.web.errors import error_page
 from survey.web.headers import frame_policy
 from survey.web.templating import render, render_string
@@ -31,6 +34,8 @@ router = APIRouter(include_in_schema=False)
 MAX_FORM_FIELDS = 1000
 TOKEN_FIELD = "_token"  # noqa: S105 - a field name, not a secret
 SOURCE_FIELD = "_source"
+# Hidden from people (and from screen readers and the tab order), not from bots.
+HONEYPOT_FIELD = "_homepage"
 FormValues = dict[str, list[str]]
 EXPIRED = (
     "This form was open too long to be sent safely. Your answers are still here: "
@@ -175,6 +180,15 @@ async def submit_form(
     except BadFormToken as exc:
         notice = EXPIRED if exc.expired else FORGED
         return _form(request, live, view, tokens, values=fields, errors={}, notice=notice)
+    reason = _spam_reason(request, fields, token)
+    if reason is not None:
+        # Kept whole in the spam folder; the sender sees the usual thanks, so a
+        # bot learns nothing about what gave it away.
+        database = database_of(request)
+        await database.run(
+            functools.partial(_store_spam, database, live.id, reason, fields, view.source)
+        )
+        return RedirectResponse(view.url("/thanks"), status_code=303)
     try:
         answers = clean_form(live.definition, fields)
     except InvalidAnswers as exc:
@@ -199,6 +213,23 @@ async def thanks(request: Request, live: SurveyDep, embed: EmbedQuery = False) -
     response = render(request, "public/thanks.html", {"survey": live.definition, "view": view})
     response.headers.update(frame_policy(live.definition))
     return response
+
+
+def _spam_reason(request: Request, fields: FormValues, token: FormToken) -> str | None:
+    if any(value.strip() for value in fields.get(HONEYPOT_FIELD, ())):
+        return "honeypot"
+    min_seconds: float = request.app.state.settings.min_fill_seconds
+    if min_seconds and time.time() - token.issued_at < min_seconds:
+        return "too fast"
+    return None
+
+
+def _store_spam(
+    database: Database, survey_id: int, reason: str, fields: FormValues, source: str | None
+) -> None:
+    kept = {key: values for key, values in fields.items() if key != TOKEN_FIELD}
+    with database.write_connection() as conn:
+        store.insert_spam(conn, survey_id=survey_id, reason=reason, fields=kept, source=source)
 
 
 def _first(fields: FormValues, key: str) -> str | None:

@@ -1,0 +1,88 @@
+"""Spam without CAPTCHAs: a honeypot and a minimum fill time, both sending the
+submission to a spam folder behind a normal-looking thank-you page."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from bs4 import BeautifulSoup
+from fastapi.testclient import TestClient
+
+from survey.cli import main
+from survey.db import Database
+from survey.definitions import SurveyDefinition
+from survey.settings import Settings
+from survey.web.app import create_app
+from tests.helpers import form_token, stored_answers
+
+FORM = "/s/libraries-abroad"
+
+
+def spam_count(database: Database) -> dict[str, int]:
+    from survey import store
+
+    with database.session() as session:
+        survey = store.get_survey(session, slug="libraries-abroad")
+        assert survey is not None
+        assert survey.id is not None
+        return store.count_spam(session, survey_id=survey.id)
+
+
+def test_the_honeypot_is_hidden_from_people(client: TestClient) -> None:
+    page = BeautifulSoup(client.get(FORM).text, "html.parser")
+    trap = page.select_one(".trap")
+    assert trap is not None
+    assert trap["aria-hidden"] == "true"
+    field = trap.select_one('input[name="_homepage"]')
+    assert field is not None
+    assert field["tabindex"] == "-1"
+    assert field["autocomplete"] == "off"
+
+
+def test_a_filled_honeypot_goes_to_the_spam_folder(
+    client: TestClient,
+    database: Database,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    fields = {
+        "_token": form_token(client, FORM),
+        "_homepage": "http://cheap-pills.example",
+        "visits_libraries": "often",
+    }
+    response = client.post(FORM, data=fields)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"{FORM}/thanks"
+    assert stored_answers(database) == []
+    assert spam_count(database) == {"honeypot": 1}
+    monkeypatch.setenv("SURVEY_DATABASE_URL", database_url)
+    assert main(["spam", "libraries-abroad"]) == 0
+    assert "libraries-abroad: 1 in the spam folder" in capsys.readouterr().out
+
+
+@pytest.fixture
+def patient_client(database_url: str, bundled: SurveyDefinition) -> Iterator[TestClient]:
+    settings = Settings(database_url=database_url, definition_cache_seconds=0, min_fill_seconds=3)
+    with TestClient(create_app(settings), follow_redirects=False) as client:
+        yield client
+
+
+def test_a_form_sent_too_fast_goes_to_the_spam_folder(
+    patient_client: TestClient, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    quick = {"_token": form_token(patient_client, FORM), "visits_libraries": "often"}
+    assert patient_client.post(FORM, data=quick).status_code == 303
+    assert stored_answers(database) == []
+    assert spam_count(database) == {"too fast": 1}
+
+    import itsdangerous.timed
+
+    real_time = itsdangerous.timed.time.time
+    monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: real_time() - 10)
+    earlier = form_token(patient_client, FORM)  # shown ten seconds ago
+    monkeypatch.setattr(itsdangerous.timed.time, "time", real_time)
+    patient = {"_token": earlier, "visits_libraries": "sometimes"}
+    assert patient_client.post(FORM, data=patient).status_code == 303
+    assert stored_answers(database) == [{"visits_libraries": "sometimes"}]
