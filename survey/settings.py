@@ -18,7 +18,9 @@ _PLACEHOLDERS = {"changeme", "change-me", "secret", "changethis", "dev", "develo
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SURVEY_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="SURVEY_", extra="ignore", frozen=True, populate_by_name=True
+    )
 
     database_url: str = Field(
         default="sqlite:///./survey.db",
@@ -54,6 +56,12 @@ class Settings(BaseSettings):
         description="The address readers reach the product at (https://surveys.example.org). "
         "Embed codes, oEmbed and the Origin check use it; unset, the request's own address.",
     )
+    allowed_hosts_setting: str | None = Field(
+        default=None,
+        alias="SURVEY_ALLOWED_HOSTS",
+        description="Comma-separated host names this server answers for (a request with "
+        "another Host header gets 400); wildcards like *.example.org work. Unset: any.",
+    )
     secret_key: str | None = Field(
         default=None,
         description="Signs form tokens. Unset, a random key is made once and kept in the "
@@ -88,6 +96,11 @@ class Settings(BaseSettings):
                 "the output of: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
             )
         return value
+
+    @property
+    def allowed_hosts(self) -> list[str]:
+        raw = self.allowed_hosts_setting or ""
+        return [host.strip() for host in raw.split(",") if host.strip()]
 
     @property
     def is_sqlite(self) -> bool:

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from survey import __version__, store
 from survey.db import Database
@@ -18,7 +19,7 @@ from survey.settings import Settings
 from survey.web import api, embed, errors, public
 from survey.web.cache import PageCache, SurveyCache
 from survey.web.deps import DatabaseDep
-from survey.web.headers import FramingMiddleware
+from survey.web.headers import SecurityHeadersMiddleware
 from survey.web.limits import BodyLimitMiddleware
 from survey.web.templating import make_templates
 from survey.web.writes import ResponseWriter
@@ -55,7 +56,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.writer = ResponseWriter(database)
 
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(FramingMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
+    if settings.allowed_hosts:
+        # Outermost: a request for a host we do not serve gets 400 before anything.
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(public.router)
     app.include_router(api.router)

@@ -1,10 +1,17 @@
-"""Who may frame which page.
+"""Security headers on every response.
 
-Public form pages (under /s/) say who may frame them through CSP
-``frame-ancestors``, from the survey's ``embed_origins``.  Every other page
-(staff pages, API docs, error pages) may not be framed at all: this middleware
-adds ``frame-ancestors 'none'`` and ``X-Frame-Options: DENY`` to any response
-that did not set its own policy.
+- A strict Content-Security-Policy: our own scripts, styles and forms only, no
+  inline script, no other host.  The API docs (Swagger UI and ReDoc load their
+  assets from a CDN) get only the framing part.
+- Who may frame a page: public form pages (under /s/) set their own
+  ``frame-ancestors`` from the survey's ``embed_origins`` (``frame_policy``);
+  every other page may not be framed at all (``'none'`` and
+  ``X-Frame-Options: DENY``).
+- ``Cache-Control: no-store`` on everything but static files: pages carry
+  answers or a per-view form token, which a shared cache must never hand to
+  someone else.
+- ``nosniff``, a strict referrer policy, and a Permissions-Policy that turns
+  off what a survey never uses.
 """
 
 from __future__ import annotations
@@ -14,17 +21,31 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from survey.definitions import SurveyDefinition
 
-DENY_POLICY = "frame-ancestors 'none'"
+CSP = "Content-Security-Policy"
+BASE_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'"
+)
+DENY_FRAMING = "frame-ancestors 'none'"
+FIXED = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
+    "interest-cohort=()",
+}
+THIRD_PARTY_ASSETS = ("/docs", "/redoc")
+CACHEABLE = ("/static/", "/embed.js")
 
 
 def frame_policy(definition: SurveyDefinition) -> dict[str, str]:
+    """The framing part of a form page's policy; the middleware adds the rest."""
     if definition.embed_origins is None:
-        return {"Content-Security-Policy": "frame-ancestors *"}
+        return {CSP: "frame-ancestors *"}
     sources = " ".join(["'self'", *definition.embed_origins])
-    return {"Content-Security-Policy": f"frame-ancestors {sources}"}
+    return {CSP: f"frame-ancestors {sources}"}
 
 
-class FramingMiddleware:
+class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
@@ -32,13 +53,21 @@ class FramingMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path: str = scope["path"]
+        base = None if path.startswith(THIRD_PARTY_ASSETS) else BASE_POLICY
 
-        async def send_with_policy(message: Message) -> None:
+        async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                if "content-security-policy" not in headers:
-                    headers["Content-Security-Policy"] = DENY_POLICY
+                framing = headers.get(CSP)
+                if framing is None:
+                    framing = DENY_FRAMING
                     headers["X-Frame-Options"] = "DENY"
+                headers[CSP] = f"{base}; {framing}" if base else framing
+                for name, value in FIXED.items():
+                    headers.setdefault(name, value)
+                if "cache-control" not in headers and not path.startswith(CACHEABLE):
+                    headers["Cache-Control"] = "no-store"
             await send(message)
 
-        await self.app(scope, receive, send_with_policy)
+        await self.app(scope, receive, send_with_headers)

@@ -29,6 +29,13 @@ RESTRICTED = (
 )
 
 
+def framing(response: Any) -> str:
+    """The frame-ancestors directive of a response's Content-Security-Policy."""
+    directives = [d.strip() for d in response.headers["content-security-policy"].split(";")]
+    [directive] = [d for d in directives if d.startswith("frame-ancestors")]
+    return directive
+
+
 def soup(html: str) -> BeautifulSoup:
     return BeautifulSoup(html, "html.parser")
 
@@ -54,7 +61,7 @@ def test_the_embedded_form_has_no_chrome_and_keeps_its_post(client: TestClient) 
     assert new_tab is not None
     assert new_tab["target"] == "_blank"
     assert new_tab["href"] == f"{FORM}?source={quote(POST_URL, safe='')}"
-    assert response.headers["content-security-policy"] == "frame-ancestors *"
+    assert framing(response) == "frame-ancestors *"
     assert "x-frame-options" not in response.headers
 
 
@@ -127,9 +134,9 @@ def test_a_bad_source_is_dropped_not_stored(
 
 def test_who_may_frame_which_page(client: TestClient, database: Database) -> None:
     load(database, definition_from(RESTRICTED))
-    policy = client.get("/s/members-only?embed=1").headers["content-security-policy"]
+    policy = framing(client.get("/s/members-only?embed=1"))
     assert policy == "frame-ancestors 'self' https://alsc.example.org http://localhost:8080"
-    assert client.get("/s/members-only/thanks").headers["content-security-policy"] == policy
+    assert framing(client.get("/s/members-only/thanks")) == policy
     for path in (
         "/",
         "/docs",
@@ -139,7 +146,7 @@ def test_who_may_frame_which_page(client: TestClient, database: Database) -> Non
         "/s/no-such-survey",
     ):
         response = client.get(path)
-        assert response.headers["content-security-policy"] == "frame-ancestors 'none'", path
+        assert framing(response) == "frame-ancestors 'none'", path
         assert response.headers["x-frame-options"] == "DENY", path
 
 
