@@ -93,6 +93,12 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     migrate(settings)
     _load_all(settings, _startup_files(settings))
+    database = Database(settings)
+    try:
+        for warning in database.durability_warnings():
+            log.warning("warning: %s", warning)
+    finally:
+        database.dispose()
     uvicorn.run(
         "survey.web.app:app_from_environment",
         factory=True,

@@ -79,6 +79,21 @@ class Database:
             self._limiter = anyio.CapacityLimiter(self._threads)
         return await anyio.to_thread.run_sync(function, limiter=self._limiter)
 
+    def durability_warnings(self) -> list[str]:
+        """What in the database's own settings could lose acknowledged answers."""
+        if self.engine.dialect.name != "postgresql":
+            return []
+        warnings = []
+        with self.engine.connect() as conn:
+            for setting in ("fsync", "synchronous_commit"):
+                value = conn.exec_driver_sql(f"SHOW {setting}").scalar_one()
+                if value == "off":
+                    warnings.append(
+                        f"PostgreSQL has {setting}=off: a crash can lose responses the "
+                        "server has already acknowledged"
+                    )
+        return warnings
+
     def ping(self) -> bool:
         try:
             with self.engine.connect() as conn:

@@ -13,7 +13,7 @@ from sqlmodel import SQLModel
 
 import survey.models  # noqa: F401 - the tables
 from alembic import command
-from survey.db import alembic_config, make_engine, migrate
+from survey.db import Database, alembic_config, make_engine, migrate
 from survey.settings import Settings
 from tests.helpers import create_postgres_database, drop_postgres_database
 
@@ -68,3 +68,22 @@ def test_sqlite_runs_in_wal_mode_with_the_safety_pragmas(tmp_path: Path) -> None
         "foreign_keys": 1,
         "synchronous": 2,
     }
+
+
+def test_serve_warns_when_postgresql_could_lose_acknowledged_answers(
+    postgres_server_url: str,
+) -> None:
+    url, admin = create_postgres_database(postgres_server_url)
+    try:
+        database = Database(Settings(database_url=url))
+        assert database.durability_warnings() == []
+        database.dispose()
+        name = sa.make_url(url).database
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
+        database = Database(Settings(database_url=url))
+        [warning] = database.durability_warnings()
+        database.dispose()
+        assert "synchronous_commit=off" in warning
+    finally:
+        drop_postgres_database(admin, url)
