@@ -9,6 +9,7 @@ acknowledged response must be exported exactly once, whole.
 from __future__ import annotations
 
 import csv
+import http.client
 import io
 import json
 import os
@@ -18,7 +19,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -86,7 +86,7 @@ def test_acknowledged_submissions_survive_killed_workers_and_server(
                     if response.status == 201:
                         with lock:
                             acknowledged[tag] = json.loads(response.read())["id"]
-            except (OSError, urllib.error.HTTPError, ValueError):
+            except (OSError, http.client.HTTPException, ValueError):
                 time.sleep(0.01)  # refused, reset or cut off: not acknowledged
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
