@@ -12,6 +12,7 @@ from survey import store
 from survey.db import Database, migrate
 from survey.definitions import DefinitionError, SurveyDefinition, load_file
 from survey.export import BadBound, CsvOptions, csv_from_database, parse_bound
+from survey.models import utcnow
 from survey.resources import BUNDLED_SURVEYS_DIR
 from survey.settings import Settings
 from survey.snippets import snippets
@@ -47,6 +48,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.add_argument(
+        "--no-access-log",
+        action="store_true",
+        help="do not print a line per request (those lines include client addresses)",
+    )
     serve.set_defaults(func=_serve)
 
     commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(
@@ -75,6 +81,10 @@ def _parser() -> argparse.ArgumentParser:
         "else http://127.0.0.1:8000)",
     )
     embed.set_defaults(func=_embed)
+
+    commands.add_parser(
+        "purge", help="delete responses older than each survey's retention_days"
+    ).set_defaults(func=_purge)
 
     spam = commands.add_parser("spam", help="count a survey's spam-folder submissions")
     spam.add_argument("slug")
@@ -108,6 +118,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         proxy_headers=False,
         server_header=False,
         log_level="info",
+        access_log=not args.no_access_log,
     )
     return 0
 
@@ -209,6 +220,20 @@ def _embed(args: argparse.Namespace, settings: Settings) -> int:
     print()
     print("Or a plain link (in WordPress, pasting the address alone embeds the form by oEmbed):")
     print(codes.link)
+    return 0
+
+
+def _purge(args: argparse.Namespace, settings: Settings) -> int:
+    database = Database(settings)
+    try:
+        with database.begin(write=True) as session:
+            deleted = store.purge_expired(session, now=utcnow())
+    finally:
+        database.dispose()
+    if not deleted:
+        print("no survey sets retention_days; nothing to purge")
+    for slug, count in sorted(deleted.items()):
+        print(f"{slug}: deleted {count} responses past retention")
     return 0
 
 

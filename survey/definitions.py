@@ -221,6 +221,9 @@ class SurveyDefinition(BaseModel):
     # Sites allowed to frame the form and call the JSON API from a browser;
     # None (the default) means any site.
     embed_origins: list[str] | None = None
+    # Responses older than this many days are deleted (survey purge, and the
+    # server once an hour); None keeps them until deleted by hand.
+    retention_days: int | None = Field(default=None, ge=1)
     questions: list[Question] = Field(min_length=1)
 
     @field_validator("embed_origins")

@@ -73,6 +73,9 @@ class Settings(BaseSettings):
         description="A form sent back sooner than this after it was shown goes to the spam "
         "folder (people take longer; bots do not). 0 turns the check off.",
     )
+    purge_interval_seconds: float = Field(
+        default=3600, gt=0, description="How often the server deletes responses past retention."
+    )
     form_token_max_age_seconds: int = Field(
         default=24 * 3600, ge=60, description="How long a rendered form can be sent back."
     )

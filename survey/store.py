@@ -9,7 +9,7 @@ import re
 import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -225,6 +225,32 @@ def insert_spam(
             source=source,
         )
     )
+
+
+def purge_expired(session: Session, *, now: datetime) -> dict[str, int]:
+    """Delete responses (and spam) older than each survey's retention_days.
+
+    Real deletion, not a flag; safe to run from several processes at once.
+    """
+    deleted: dict[str, int] = {}
+    for survey in list_surveys(session):
+        days = survey.definition.get("retention_days")
+        if not days:
+            continue
+        cutoff = now - timedelta(days=int(days))
+        result = session.execute(
+            sa.delete(Response).where(
+                col(Response.survey_id) == survey.id, col(Response.submitted_at) < cutoff
+            )
+        )
+        session.execute(
+            sa.delete(SpamSubmission).where(
+                col(SpamSubmission.survey_id) == survey.id,
+                col(SpamSubmission.received_at) < cutoff,
+            )
+        )
+        deleted[survey.slug] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return deleted
 
 
 def count_spam(session: Session, *, survey_id: int) -> dict[str, int]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,6 +16,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from survey import __version__, store
 from survey.db import Database
 from survey.formtokens import FormTokens
+from survey.models import utcnow
 from survey.resources import STATIC_DIR
 from survey.settings import Settings
 from survey.web import api, embed, errors, public
@@ -23,6 +26,8 @@ from survey.web.headers import SecurityHeadersMiddleware
 from survey.web.limits import BodyLimitMiddleware
 from survey.web.templating import make_templates
 from survey.web.writes import ResponseWriter
+
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -39,7 +44,11 @@ def create_app(settings: Settings) -> FastAPI:
         # under load) from walking them again.
         gc.collect()
         gc.freeze()
+        purging = asyncio.get_running_loop().create_task(
+            _purge_periodically(database, settings.purge_interval_seconds)
+        )
         yield
+        purging.cancel()
         database.dispose()
 
     app = FastAPI(
@@ -73,6 +82,21 @@ def create_app(settings: Settings) -> FastAPI:
         return JSONResponse({"status": "database unavailable"}, status_code=503)
 
     return app
+
+
+async def _purge_periodically(database: Database, interval: float) -> None:
+    """Retention, applied by the server itself: at start and then every interval."""
+
+    def purge() -> None:
+        with database.begin(write=True) as session:
+            store.purge_expired(session, now=utcnow())
+
+    while True:
+        try:
+            await database.run(purge)
+        except Exception:  # a failed purge must never take the server down
+            log.exception("purging expired responses failed; will try again")
+        await asyncio.sleep(interval)
 
 
 def _shared_secret(database: Database) -> str:
