@@ -24,11 +24,11 @@ from survey.export import (
 )
 from survey.models import utcnow
 from survey.web.deps import DatabaseDep, SurveyDep
-from survey.web.errors import ApiError
+from survey.web.errors import COMMON_RESPONSES, ApiError, DetailOut, ErrorsOut
 from survey.web.security import TokenDep
 from survey.web.writes import ResponseWriter
 
-router = APIRouter(prefix="/api", tags=["surveys"])
+router = APIRouter(prefix="/api", tags=["surveys"], responses=COMMON_RESPONSES)
 
 BODY_KEY = "_body"
 IDEMPOTENCY_ERROR_KEY = "_idempotency_key"
@@ -54,10 +54,6 @@ class SubmissionIn(BaseModel):
 class SubmissionOut(BaseModel):
     id: int
     submitted_at: str
-
-
-class ErrorsOut(BaseModel):
-    errors: dict[str, str]
 
 
 async def cors(request: Request, live: SurveyDep) -> dict[str, str]:
@@ -138,9 +134,8 @@ async def get_survey(live: SurveyDep, headers: CorsDep, response: Response) -> P
     status_code=201,
     summary="Submit one response",
     responses={
-        410: {"description": "The survey is closed"},
-        415: {"model": ErrorsOut},
-        422: {"model": ErrorsOut, "description": "A message for each refused answer"},
+        410: {"model": ErrorsOut, "description": "The survey is closed"},
+        415: {"model": ErrorsOut, "description": "Not JSON"},
     },
     openapi_extra={
         "requestBody": {
@@ -190,7 +185,10 @@ async def submit(
     "/surveys/{slug}/responses.csv",
     summary="Export every response as CSV (staff)",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/csv": {}}}, 401: {"description": "No valid token"}},
+    responses={
+        200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
+        401: {"model": DetailOut, "description": "No valid token"},
+    },
 )
 def export_csv(
     _token: TokenDep,

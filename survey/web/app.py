@@ -75,7 +75,12 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(embed.router)
     errors.install(app)
 
-    @app.get("/healthz", tags=["operations"], summary="200 when the database answers")
+    @app.get(
+        "/healthz",
+        tags=["operations"],
+        summary="200 when the database answers",
+        responses={503: {"description": "The database does not answer"}},
+    )
     def healthz(database: DatabaseDep) -> JSONResponse:
         if database.ping():
             return JSONResponse({"status": "ok"})

@@ -12,6 +12,7 @@ from survey import store
 from survey.resources import STATIC_DIR
 from survey.snippets import IFRAME_HEIGHT, iframe_html
 from survey.web.deps import SessionDep, public_base
+from survey.web.errors import DetailOut, ErrorsOut
 
 router = APIRouter(tags=["embedding"])
 
@@ -28,7 +29,11 @@ def embed_script() -> FileResponse:
 @router.get(
     "/oembed",
     summary="oEmbed for a form's address (pasting it into WordPress embeds the form)",
-    responses={404: {"description": "Not a form of this site"}, 501: {"description": "XML"}},
+    responses={
+        404: {"model": DetailOut, "description": "Not a form of this site"},
+        422: {"model": ErrorsOut, "description": "A message for each problem"},
+        501: {"model": DetailOut, "description": "Only JSON is supported"},
+    },
 )
 def oembed(
     request: Request,

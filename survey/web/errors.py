@@ -4,10 +4,12 @@ an HTML page everywhere else, and never a traceback."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from survey.web.templating import render
@@ -34,6 +36,23 @@ MESSAGES = {
 }
 
 
+class DetailOut(BaseModel):
+    detail: str
+
+
+class ErrorsOut(BaseModel):
+    errors: dict[str, str]
+
+
+# What every JSON operation may answer besides its success, for the OpenAPI
+# schema (schemathesis holds the app to it).
+COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: {"model": DetailOut, "description": "No such survey"},
+    413: {"model": DetailOut, "description": "Body over the limit"},
+    422: {"model": ErrorsOut, "description": "A message for each problem"},
+}
+
+
 class ApiError(Exception):
     """An API answer with a message per key (a question key, or ``_body``)."""
 
@@ -45,7 +64,7 @@ class ApiError(Exception):
 
 def _wants_json(request: Request) -> bool:
     path = request.url.path
-    return path.startswith("/api/") or path in {"/healthz", "/openapi.json"}
+    return path.startswith("/api/") or path in {"/healthz", "/openapi.json", "/oembed"}
 
 
 def error_page(request: Request, status_code: int, message: str | None = None) -> Response:
