@@ -5,14 +5,17 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+
+from sqlmodel import Session
 
 from survey import store
 from survey.db import Database, migrate
 from survey.definitions import DefinitionError, SurveyDefinition, load_file
 from survey.export import BadBound, CsvOptions, csv_from_database, parse_bound
-from survey.models import utcnow
+from survey.models import Survey, utcnow
 from survey.resources import BUNDLED_SURVEYS_DIR
 from survey.settings import Settings
 from survey.snippets import snippets
@@ -98,17 +101,30 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextmanager
+def _database(settings: Settings) -> Iterator[Database]:
+    database = Database(settings)
+    try:
+        yield database
+    finally:
+        database.dispose()
+
+
+def _require_survey(session: Session, slug: str) -> Survey:
+    survey = store.get_survey(session, slug=slug)
+    if survey is None or survey.id is None:
+        raise CommandError(f"there is no survey {slug!r}")
+    return survey
+
+
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     migrate(settings)
     _load_all(settings, _startup_files(settings))
-    database = Database(settings)
-    try:
+    with _database(settings) as database:
         for warning in database.durability_warnings():
             log.warning("warning: %s", warning)
-    finally:
-        database.dispose()
     uvicorn.run(
         "survey.web.app:app_from_environment",
         factory=True,
@@ -157,12 +173,8 @@ def _load_all(settings: Settings, files: Iterable[Path]) -> None:
             problems.append(str(exc))
     if problems:
         raise CommandError("nothing was loaded:\n" + "\n".join(problems))
-    database = Database(settings)
-    try:
-        with database.begin(write=True) as session:
-            results = [store.load_definition(session, definition=d) for d in definitions]
-    finally:
-        database.dispose()
+    with _database(settings) as database, database.begin(write=True) as session:
+        results = [store.load_definition(session, definition=d) for d in definitions]
     for result in results:
         print(f"{result.slug}: {result.outcome} (version {result.version})")
 
@@ -178,14 +190,11 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
         )
     except BadBound as exc:
         raise CommandError(str(exc)) from None
-    database = Database(settings)
-    try:
+    with _database(settings) as database:
         with database.session() as session:
-            survey = store.get_survey(session, slug=args.slug)
-        if survey is None:
-            raise CommandError(f"there is no survey {args.slug!r}")
-        assert survey.id is not None
-        chunks = csv_from_database(database, survey_id=survey.id, options=options)
+            survey_id = _require_survey(session, args.slug).id
+        assert survey_id is not None
+        chunks = csv_from_database(database, survey_id=survey_id, options=options)
         if args.output is None:
             for chunk in chunks:
                 sys.stdout.buffer.write(chunk)
@@ -196,20 +205,12 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
                 for chunk in chunks:
                     handle.write(chunk)
             partial.replace(args.output)  # a reader never sees half a file
-    finally:
-        database.dispose()
     return 0
 
 
 def _embed(args: argparse.Namespace, settings: Settings) -> int:
-    database = Database(settings)
-    try:
-        with database.session() as session:
-            survey = store.get_survey(session, slug=args.slug)
-    finally:
-        database.dispose()
-    if survey is None:
-        raise CommandError(f"there is no survey {args.slug!r}")
+    with _database(settings) as database, database.session() as session:
+        survey = _require_survey(session, args.slug)
     base = args.base_url or settings.public_url or "http://127.0.0.1:8000"
     codes = snippets(base, survey.slug, str(survey.definition["title"]))
     print("Paste into the post (WordPress: a Custom HTML block; Blogger: the HTML view):")
@@ -224,12 +225,8 @@ def _embed(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _purge(args: argparse.Namespace, settings: Settings) -> int:
-    database = Database(settings)
-    try:
-        with database.begin(write=True) as session:
-            deleted = store.purge_expired(session, now=utcnow())
-    finally:
-        database.dispose()
+    with _database(settings) as database, database.begin(write=True) as session:
+        deleted = store.purge_expired(session, now=utcnow())
     if not deleted:
         print("no survey sets retention_days; nothing to purge")
     for slug, count in sorted(deleted.items()):
@@ -238,15 +235,10 @@ def _purge(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _spam(args: argparse.Namespace, settings: Settings) -> int:
-    database = Database(settings)
-    try:
-        with database.session() as session:
-            survey = store.get_survey(session, slug=args.slug)
-            if survey is None or survey.id is None:
-                raise CommandError(f"there is no survey {args.slug!r}")
-            counts = store.count_spam(session, survey_id=survey.id)
-    finally:
-        database.dispose()
+    with _database(settings) as database, database.session() as session:
+        survey_id = _require_survey(session, args.slug).id
+        assert survey_id is not None
+        counts = store.count_spam(session, survey_id=survey_id)
     print(f"{args.slug}: {sum(counts.values())} in the spam folder")
     for reason, count in sorted(counts.items()):
         print(f"  {reason}: {count}")
@@ -254,12 +246,8 @@ def _spam(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _token_create(args: argparse.Namespace, settings: Settings) -> int:
-    database = Database(settings)
-    try:
-        with database.begin(write=True) as session:
-            token, plain = store.create_token(session, name=args.name)
-    finally:
-        database.dispose()
+    with _database(settings) as database, database.begin(write=True) as session:
+        token, plain = store.create_token(session, name=args.name)
     print(f"Created API token {token.name!r} (id {token.id}). It is shown only this once:")
     print(plain)
     return 0
