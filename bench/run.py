@@ -77,7 +77,8 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 60) 
 
 
 @contextlib.contextmanager
-def serve(command: list[str], env: dict[str, str], ready_path: str) -> Iterator[str]:
+def serve(command: list[str], env: dict[str, str], ready_path: str) -> Iterator[tuple[str, int]]:
+    """Start a server, wait until it answers, yield (base URL, pid), stop it."""
     port = free_port()
     command = [c.replace("{port}", str(port)) for c in command]
     process = subprocess.Popen(
@@ -91,7 +92,7 @@ def serve(command: list[str], env: dict[str, str], ready_path: str) -> Iterator[
     try:
         base = f"http://127.0.0.1:{port}"
         wait_ready(base + ready_path, process)
-        yield base
+        yield base, process.pid
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
@@ -254,16 +255,16 @@ def bench_form_page(seconds: int, repeats: int, dbs: Databases) -> dict[str, Any
     url_db = dbs.sqlite("form")
     prepare_product_db(url_db)
     env = {"SURVEY_DATABASE_URL": url_db}
-    with serve(product(1, url_db), env, "/healthz") as base:
+    with serve(product(1, url_db), env, "/healthz") as (base, _):
         size = len(urllib.request.urlopen(f"{base}/s/{SLUG}").read())
     results: dict[str, Any] = {"page_bytes": size}
     for workers in (1, 2):
         runs: dict[str, list[dict[str, float]]] = {"product": [], "reference": []}
         for _ in range(repeats):
-            with serve(product(workers, url_db), env, "/healthz") as base:
+            with serve(product(workers, url_db), env, "/healthz") as (base, _):
                 runs["product"].append(wrk(f"{base}/s/{SLUG}", seconds))
             ref_env = {"BENCH_REF": "page", "BENCH_PAGE_BYTES": str(size)}
-            with serve(reference(workers), ref_env, "/page") as base:
+            with serve(reference(workers), ref_env, "/page") as (base, _):
                 runs["reference"].append(wrk(f"{base}/page", seconds))
         product_s, reference_s = summarize(runs["product"]), summarize(runs["reference"])
         results[f"{workers}_workers"] = {
@@ -292,7 +293,7 @@ def bench_submissions(seconds: int, repeats: int, dbs: Databases, workdir: Path)
             }
             lost: list[str] = []
             for _ in range(repeats):
-                with serve(product(workers, url), env, "/healthz") as base:
+                with serve(product(workers, url), env, "/healthz") as (base, _):
                     # Every form POST needs a form of its own: the same token twice
                     # is one response (duplicate suppression).
                     form_lua = form_script(workdir / "form.lua", url, count=40_000)
@@ -311,7 +312,7 @@ def bench_submissions(seconds: int, repeats: int, dbs: Databases, workdir: Path)
                         runs[name].append(run)
                 for ref in ("raw", "session"):
                     ref_env = {"BENCH_REF": ref, "BENCH_DB": url}
-                    with serve(reference(workers), ref_env, "/docs") as base:
+                    with serve(reference(workers), ref_env, "/docs") as (base, _):
                         runs[f"reference_{ref}"].append(wrk(f"{base}/insert", seconds, ref_lua))
             summary = {name: summarize(r) for name, r in runs.items()}
             raw = summary["reference_raw"]["rps"]["median"]
@@ -529,18 +530,7 @@ def bench_export(sizes: list[int], repeats: int, dbs: Databases, workdir: Path) 
                 check=True,
             ).stdout.split()[-1]
             for _ in range(repeats):
-                port = free_port()
-                process = subprocess.Popen(
-                    [SURVEY, "serve", "--port", str(port)],
-                    env=token_env,
-                    cwd=ROOT,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                    start_new_session=True,
-                )
-                try:
-                    base = f"http://127.0.0.1:{port}"
-                    wait_ready(base + "/healthz", process)
+                with serve([SURVEY, "serve", "--port", "{port}"], env, "/healthz") as (base, pid):
                     start = time.monotonic()
                     subprocess.run(
                         [
@@ -554,10 +544,7 @@ def bench_export(sizes: list[int], repeats: int, dbs: Databases, workdir: Path) 
                         ],
                         check=True,
                     )
-                    http_runs.append((time.monotonic() - start, worker_peak_rss_mb(process.pid)))
-                finally:
-                    os.killpg(process.pid, signal.SIGTERM)
-                    process.wait(timeout=30)
+                    http_runs.append((time.monotonic() - start, worker_peak_rss_mb(pid)))
             cli_s = statistics.median(s for s, _ in cli)
             ref_s = statistics.median(reference_runs)
             results[f"{kind}_{size}"] = {
@@ -582,21 +569,9 @@ def bench_cold_start(repeats: int, dbs: Databases) -> dict[str, Any]:
     prepare_product_db(url)
     times = []
     for _ in range(repeats):
-        port = free_port()
         start = time.monotonic()
-        process = subprocess.Popen(
-            [SURVEY, "serve", "--port", str(port)],
-            env={**os.environ, "SURVEY_DATABASE_URL": url},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        try:
-            wait_ready(f"http://127.0.0.1:{port}/healthz", process)
+        with serve([SURVEY, "serve", "--port", "{port}"], {"SURVEY_DATABASE_URL": url}, "/healthz"):
             times.append(time.monotonic() - start)
-        finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=30)
     return {"seconds": {"median": statistics.median(times), "min": min(times), "max": max(times)}}
 
 
