@@ -1,8 +1,10 @@
-"""The ``survey`` command: serve, migrate, load, export, token."""
+"""The ``survey`` command: serve, migrate, load, export, embed, purge, spam,
+token, user."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
 import sys
 from collections.abc import Iterable, Iterator, Sequence
@@ -12,9 +14,11 @@ from pathlib import Path
 from sqlmodel import Session
 
 from survey import store
+from survey.accounts import ROLES, check_new_account, hash_password
 from survey.db import Database, migrate
 from survey.definitions import DefinitionError, SurveyDefinition, load_file
-from survey.export import BadBound, CsvOptions, csv_from_database, parse_bound
+from survey.export import CsvOptions, csv_from_database
+from survey.filters import FilterError, export_filter
 from survey.models import Survey, utcnow
 from survey.resources import BUNDLED_SURVEYS_DIR
 from survey.settings import Settings
@@ -98,6 +102,26 @@ def _parser() -> argparse.ArgumentParser:
     create = token_commands.add_parser("create", help="create a token and print it once")
     create.add_argument("name")
     create.set_defaults(func=_token_create)
+
+    user = commands.add_parser("user", help="staff accounts for the /admin pages")
+    user_commands = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    user_create = user_commands.add_parser(
+        "create", help="create a staff account (asks for the password)"
+    )
+    user_create.add_argument("email")
+    user_create.add_argument("--role", choices=ROLES, default="viewer")
+    user_create.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of stdin instead of asking",
+    )
+    user_create.set_defaults(func=_user_create)
+    user_commands.add_parser("list", help="list staff accounts").set_defaults(func=_user_list)
+    disable = user_commands.add_parser(
+        "disable", help="disable an account and sign it out everywhere"
+    )
+    disable.add_argument("email")
+    disable.set_defaults(func=_user_disable)
     return parser
 
 
@@ -184,11 +208,9 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
         options = CsvOptions(
             header=args.header,
             bom=args.bom,
-            since=parse_bound(args.since, name="since", upper=False),
-            until=parse_bound(args.until, name="until", upper=True),
-            source=args.source,
+            filter=export_filter(args.since, args.until, args.source),
         )
-    except BadBound as exc:
+    except FilterError as exc:
         raise CommandError(str(exc)) from None
     with _database(settings) as database:
         with database.session() as session:
@@ -250,6 +272,58 @@ def _token_create(args: argparse.Namespace, settings: Settings) -> int:
         token, plain = store.create_token(session, name=args.name)
     print(f"Created API token {token.name!r} (id {token.id}). It is shown only this once:")
     print(plain)
+    return 0
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise CommandError("no terminal to ask for the password: use --password-stdin")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Password again: ") != first:
+        raise CommandError("the two passwords differ; nothing was created")
+    return first
+
+
+def _user_create(args: argparse.Namespace, settings: Settings) -> int:
+    password = _read_password(args.password_stdin)
+    email, problems = check_new_account(args.email, args.role, password)
+    if problems:
+        raise CommandError("; ".join(problems.values()))
+    with _database(settings) as database, database.begin(write=True) as session:
+        if store.find_user(session, email=email) is not None:
+            raise CommandError(f"there is already an account for {email}")
+        store.create_user(
+            session, email=email, password_hash=hash_password(password), role=args.role
+        )
+        store.record(session, action="user_create", actor="cli", user=email, role=args.role)
+    print(f"Created {args.role} {email}; they can sign in at /admin/login")
+    return 0
+
+
+def _user_list(args: argparse.Namespace, settings: Settings) -> int:
+    with _database(settings) as database, database.session() as session:
+        users = store.list_users(session)
+    if not users:
+        print("no staff accounts yet: survey user create EMAIL --role admin")
+    for user in users:
+        state = "disabled" if user.disabled_at else "active"
+        last = (
+            user.last_sign_in_at.strftime("%Y-%m-%d %H:%M UTC") if user.last_sign_in_at else "never"
+        )
+        print(f"{user.email}\t{user.role}\t{state}\tlast sign-in: {last}")
+    return 0
+
+
+def _user_disable(args: argparse.Namespace, settings: Settings) -> int:
+    with _database(settings) as database, database.begin(write=True) as session:
+        user = store.find_user(session, email=args.email)
+        if user is None:
+            raise CommandError(f"there is no account for {args.email}")
+        store.disable_user(session, user=user)
+        store.record(session, action="user_disable", actor="cli", user=user.email)
+    print(f"Disabled {user.email}; their sessions have ended")
     return 0
 
 

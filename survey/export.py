@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from survey import store
 from survey.db import Database
+from survey.filters import ResponseFilter
 
 # Metadata columns sit between these and the question columns.
 FIXED_COLUMNS = ("response_id", "submitted_at", "survey_version", "source")
@@ -24,42 +26,14 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\x00")
 BATCH_ROWS = 500
 
 
-class BadBound(ValueError):
-    """A since/until value that is not an ISO date or date-time."""
-
-    def __init__(self, name: str, message: str) -> None:
-        super().__init__(message)
-        self.name = name
-
-
 @dataclass(frozen=True)
 class CsvOptions:
     header: Literal["keys", "labels"] = "keys"
     bom: bool = False
-    since: datetime | None = None
-    until: datetime | None = None  # exclusive
-    source: str | None = None
-
-
-def parse_bound(text: str | None, *, name: str, upper: bool) -> datetime | None:
-    """An ISO date (a whole day, inclusive) or date-time (UTC unless it says
-    otherwise) as a UTC datetime; for ``until`` the first instant excluded."""
-    if text is None or not text.strip():
-        return None
-    text = text.strip()
-    try:
-        if len(text) == 10:
-            day = date.fromisoformat(text)
-            start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-            return start + timedelta(days=1) if upper else start
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise BadBound(
-            name,
-            f"{name} must be a date like 2027-01-31 or a date and time like 2027-01-31T18:00:00Z",
-        ) from None
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return moment + timedelta(microseconds=1) if upper else moment
+    # One 0/1 column per option of a multiple choice (and its "Other" text)
+    # beside the joined cell, as statistics packages want them.
+    multi_columns: bool = False
+    filter: ResponseFilter = field(default_factory=ResponseFilter)
 
 
 def csv_safe(text: str) -> str:
@@ -80,6 +54,10 @@ class Column:
     key: str
     label: str
     kind: str = TEXT  # how the stored value becomes a cell
+    question_type: str = "short_text"
+    # A multiple choice's (value, label) options and whether it has "Other".
+    options: tuple[tuple[str, str], ...] = ()
+    other: bool = False
 
 
 def question_columns(versions_newest_first: Iterable[list[dict[str, Any]]]) -> list[Column]:
@@ -90,7 +68,14 @@ def question_columns(versions_newest_first: Iterable[list[dict[str, Any]]]) -> l
             kind = _KINDS.get(question.get("type", ""), TEXT)
             columns.setdefault(
                 question["key"],
-                Column(question["key"], question["label"], kind),
+                Column(
+                    question["key"],
+                    question["label"],
+                    kind,
+                    question_type=question.get("type", "short_text"),
+                    options=tuple((o["value"], o["label"]) for o in question.get("options", [])),
+                    other=bool(question.get("allow_other")),
+                ),
             )
     return list(columns.values())
 
@@ -138,21 +123,27 @@ def render_cells(columns: list[Column], answers: dict[str, Any]) -> str:
     """A response's answers as the CSV cells of its version's questions, in
     order, written when the response is stored so that the export only has to
     copy them (``Response.csv_cells``)."""
-    cells = []
-    for column in columns:
-        value = answers.get(column.key)
-        if column.kind == CHOICES and isinstance(value, list):
-            other = answers.get(f"{column.key}_other")
-            value = "; ".join(
-                f"other: {other}" if item == "other" and other is not None else str(item)
-                for item in value
-            )
-        cells.append(_CONVERTERS_BY_NAME[_CONVERTER_NAMES[column.kind]](value))
+    cells = [
+        _CONVERTERS_BY_NAME[_CONVERTER_NAMES[column.kind]](_joined(column, answers))
+        for column in columns
+    ]
     buffer = io.StringIO()
     # The line end must be the real one: csv.writer quotes a field that holds
     # any of its characters, and a CR or LF in an answer must be quoted.
     csv.writer(buffer, lineterminator="\r\n").writerow(cells)
     return buffer.getvalue().removesuffix("\r\n")
+
+
+def _joined(column: Column, answers: dict[str, Any]) -> Any:
+    """The answer as one value; a multiple choice as "a; b; other: text"."""
+    value = answers.get(column.key)
+    if column.kind == CHOICES and isinstance(value, list):
+        other = answers.get(f"{column.key}_other")
+        value = "; ".join(
+            f"other: {other}" if item == "other" and other is not None else str(item)
+            for item in value
+        )
+    return value
 
 
 def _quoted(text: str) -> str:
@@ -229,15 +220,21 @@ def csv_from_database(
         columns = question_columns(v.questions for v in versions)
         current = versions[0]
         assert current.id is not None
+        types = {c.key: c.question_type for c in columns}
+        if options.multi_columns:
+            rows = store.iter_answer_rows(
+                session.connection(), survey_id=survey_id, where=options.filter, types=types
+            )
+            yield from _expanded_csv_chunks(rows, columns=columns, options=options)
+            return
         yield from csv_chunks(
             store.iter_export_rows(
                 session.connection(),
                 survey_id=survey_id,
                 keys=[(c.key, c.kind == CHOICES) for c in columns],
                 current_version_id=current.id,
-                since=options.since,
-                until=options.until,
-                source=options.source,
+                where=options.filter,
+                types=types,
             ),
             columns=columns,
             current_columns=len(current.questions),
@@ -245,5 +242,147 @@ def csv_from_database(
         )
 
 
+def expanded_header(columns: list[Column], *, labels: bool) -> list[str]:
+    """The question columns, with a multiple choice spread out: its joined
+    cell, then ``key.value`` (0 or 1) per option, then ``key_other``."""
+    names: list[str] = []
+    for column in columns:
+        names.append(column.label if labels else column.key)
+        if column.kind != CHOICES:
+            continue
+        for value, label in column.options:
+            names.append(f"{column.label}: {label}" if labels else f"{column.key}.{value}")
+        if column.other:
+            names.append(f"{column.label}: other (text)" if labels else f"{column.key}_other")
+    return names
+
+
+def expanded_cells(columns: list[Column], answers: dict[str, Any]) -> list[Any]:
+    """One response's cells for ``expanded_header``: numbers stay numbers, text
+    is defused like every spreadsheet cell, an unanswered question is empty."""
+    cells: list[Any] = []
+    for column in columns:
+        converter = _CONVERTERS_BY_NAME[_CONVERTER_NAMES[column.kind]]
+        cells.append(converter(_joined(column, answers)))
+        if column.kind != CHOICES:
+            continue
+        chosen = answers.get(column.key)
+        for value, _label in column.options:
+            cells.append((1 if value in chosen else 0) if isinstance(chosen, list) else "")
+        if column.other:
+            cells.append(_text_cell(answers.get(f"{column.key}_other")))
+    return cells
+
+
+def _expanded_csv_chunks(
+    rows: Iterable[store.AnswerRow], *, columns: list[Column], options: CsvOptions
+) -> Iterator[bytes]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    if options.bom:
+        buffer.write("\ufeff")
+    names = expanded_header(columns, labels=options.header == "labels")
+    writer.writerow([*FIXED_COLUMNS, *(csv_safe(name) for name in names)])
+    for count, row in enumerate(rows, start=1):
+        writer.writerow(
+            [
+                row.id,
+                format_time(row.submitted_at),
+                row.version,
+                _text_cell(row.source),
+                *expanded_cells(columns, row.answers),
+            ]
+        )
+        if count % BATCH_ROWS == 0:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")
+
+
+def jsonl_from_database(
+    database: Database, *, survey_id: int, where: ResponseFilter
+) -> Iterator[bytes]:
+    """JSON Lines: one object per response, answers exactly as stored.
+
+    JSON is data, not a spreadsheet: no cell is altered (the formula rule is
+    for CSV and Excel, whose programs run what looks like a formula).
+    """
+    with database.session() as session:
+        versions = store.survey_versions(session, survey_id=survey_id)
+        types = {c.key: c.question_type for c in question_columns(v.questions for v in versions)}
+        lines: list[str] = []
+        for row in store.iter_answer_rows(
+            session.connection(), survey_id=survey_id, where=where, types=types
+        ):
+            document = {
+                "response_id": row.id,
+                "submitted_at": format_time(row.submitted_at),
+                "survey_version": row.version,
+                "source": row.source,
+                "answers": row.answers,
+            }
+            lines.append(json.dumps(document, ensure_ascii=False) + "\n")
+            if len(lines) >= BATCH_ROWS:
+                yield "".join(lines).encode("utf-8")
+                lines.clear()
+        yield "".join(lines).encode("utf-8")
+
+
+def xlsx_from_database(
+    database: Database, *, survey_id: int, options: CsvOptions, path: str
+) -> int:
+    """Write an Excel workbook to ``path``; returns the number of responses.
+
+    XlsxWriter's constant-memory mode writes each row to disk as it goes, so a
+    large survey does not grow the process.  Strings are never read as
+    formulas or links, and text is defused as in the CSV export besides, so a
+    copy pasted back into a sheet stays harmless too.
+    """
+    import xlsxwriter  # type: ignore[import-untyped]
+
+    with database.session() as session:
+        versions = store.survey_versions(session, survey_id=survey_id)
+        columns = question_columns(v.questions for v in versions)
+        types = {c.key: c.question_type for c in columns}
+        workbook = xlsxwriter.Workbook(
+            path,
+            {
+                "constant_memory": True,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "strings_to_numbers": False,
+                "remove_timezone": True,
+            },
+        )
+        try:
+            sheet = workbook.add_worksheet("Responses")
+            when = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+            bold = workbook.add_format({"bold": True})
+            names = expanded_header(columns, labels=options.header == "labels")
+            sheet.write_row(0, 0, [*FIXED_COLUMNS, *(csv_safe(n) for n in names)], bold)
+            sheet.freeze_panes(1, 0)
+            count = 0
+            for count, row in enumerate(
+                store.iter_answer_rows(
+                    session.connection(), survey_id=survey_id, where=options.filter, types=types
+                ),
+                start=1,
+            ):
+                sheet.write_number(count, 0, row.id)
+                sheet.write_datetime(count, 1, row.submitted_at.astimezone(UTC), when)
+                sheet.write_number(count, 2, row.version)
+                sheet.write_row(
+                    count, 3, [_text_cell(row.source), *expanded_cells(columns, row.answers)]
+                )
+        finally:
+            workbook.close()
+    return count
+
+
+def download_filename(slug: str, moment: datetime, extension: str) -> str:
+    return f"{slug}-responses-{moment.astimezone(UTC):%Y%m%d-%H%M%S}.{extension}"
+
+
 def csv_filename(slug: str, moment: datetime) -> str:
-    return f"{slug}-responses-{moment.astimezone(UTC):%Y%m%d-%H%M%S}.csv"
+    return download_filename(slug, moment, "csv")

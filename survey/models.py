@@ -140,3 +140,63 @@ class SpamSubmission(SQLModel, table=True):
     reason: str = Field(sa_column=sa.Column(sa.String(50), nullable=False))
     fields: dict[str, Any] = Field(sa_column=sa.Column(JSONDocument, nullable=False))
     source: str | None = Field(default=None, sa_column=sa.Column(sa.String(2000), nullable=True))
+
+
+class StaffUser(SQLModel, table=True):
+    """A librarian or editor who signs in to read responses (viewer) or also to
+    delete them and manage users, tokens and surveys (admin)."""
+
+    __tablename__ = "staff_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Kept lower-cased, so that one person cannot get two accounts by case.
+    email: str = Field(sa_column=sa.Column(sa.String(320), nullable=False, unique=True))
+    # An Argon2 hash (pwdlib); the password itself is never stored or logged.
+    password_hash: str = Field(sa_column=sa.Column(sa.String(300), nullable=False))
+    role: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    created_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+    disabled_at: datetime | None = Field(
+        default=None, sa_column=sa.Column(UTCDateTime(), nullable=True)
+    )
+    last_sign_in_at: datetime | None = Field(
+        default=None, sa_column=sa.Column(UTCDateTime(), nullable=True)
+    )
+
+
+class StaffSession(SQLModel, table=True):
+    """A signed-in browser.  The cookie carries a random token; only its hash is
+    kept here, with the CSRF token every admin form must send back."""
+
+    __tablename__ = "staff_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
+    user_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("staff_user.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    csrf_token: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    created_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+    expires_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what to whose data: sign-ins (and failed ones), exports,
+    deletions, erasures, token and user changes.  Failed sign-ins are also
+    what the sign-in limits count."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (sa.Index("ix_audit_event_action_at", "action", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+    # The staff member's email, "cli" for the command line, or what was typed
+    # at a failed sign-in.
+    actor: str | None = Field(default=None, sa_column=sa.Column(sa.String(320), nullable=True))
+    action: str = Field(sa_column=sa.Column(sa.String(50), nullable=False))
+    survey_slug: str | None = Field(
+        default=None, sa_column=sa.Column(sa.String(100), nullable=True)
+    )
+    client: str | None = Field(default=None, sa_column=sa.Column(sa.String(100), nullable=True))
+    detail: dict[str, Any] = Field(sa_column=sa.Column(JSONDocument, nullable=False))

@@ -80,6 +80,28 @@ class Settings(BaseSettings):
         default=24 * 3600, ge=60, description="How long a rendered form can be sent back."
     )
 
+    session_hours: float = Field(
+        default=12, gt=0, description="How long a staff sign-in lasts before it must be redone."
+    )
+    secure_cookies: bool | None = Field(
+        default=None,
+        description="Mark the staff session cookie Secure (sent over HTTPS only). Unset: "
+        "Secure when the request came over HTTPS or SURVEY_PUBLIC_URL is https.",
+    )
+    sign_in_failure_delay_seconds: float = Field(
+        default=1.0, ge=0, description="How long a failed staff sign-in waits before answering."
+    )
+    sign_in_attempts_per_account: int = Field(
+        default=5,
+        ge=1,
+        description="Failed sign-ins allowed per account in 15 minutes; then it waits.",
+    )
+    sign_in_attempts_per_client: int = Field(
+        default=20,
+        ge=1,
+        description="Failed sign-ins allowed per client address in 15 minutes; then it waits.",
+    )
+
     @field_validator("public_url")
     @classmethod
     def _origin_only(cls, value: str | None) -> str | None:

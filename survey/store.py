@@ -7,7 +7,7 @@ import hashlib
 import json
 import re
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,16 +18,23 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlmodel import Session, col, select
 
 from survey.definitions import KEY_PATTERN, SurveyDefinition
+from survey.filters import TEXT_TYPES, ResponseFilter
 from survey.models import (
     ApiToken,
     AppSecret,
+    AuditEvent,
+    JSONDocument,
     Response,
     SpamSubmission,
+    StaffSession,
+    StaffUser,
     Survey,
     SurveyVersion,
+    UTCDateTime,
     utcnow,
 )
 
+_NO_FILTER = ResponseFilter()
 TOKEN_PREFIX = "rs_"  # noqa: S105 - a prefix that makes leaked tokens easy to spot
 
 
@@ -269,9 +276,8 @@ def iter_export_rows(
     survey_id: int,
     keys: list[tuple[str, bool]],  # (key, is a multiple choice)
     current_version_id: int,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    source: str | None = None,
+    where: ResponseFilter = _NO_FILTER,
+    types: dict[str, str] | None = None,
     batch_size: int = 2000,
 ) -> Iterator[Sequence[Any]]:
     """Rows for the CSV export, flattened by the database itself.
@@ -299,14 +305,14 @@ def iter_export_rows(
         elif sqlite:
             # A multiple choice becomes "a; b; other: <text>" in the database too.
             cells.append(
-                "(SELECT group_concat(CASE WHEN e.value = 'other' AND "  # noqa: S608
+                "(SELECT group_concat(CASE WHEN e.value = 'other' AND "
                 f"json_extract(r.answers, '$.{other}') IS NOT NULL THEN 'other: ' || "
                 f"json_extract(r.answers, '$.{other}') ELSE e.value END, '; ') "
                 f"FROM json_each(r.answers, '$.{key}') AS e)"
             )
         else:
             cells.append(
-                "(SELECT string_agg(CASE WHEN e.value = 'other' AND "  # noqa: S608
+                "(SELECT string_agg(CASE WHEN e.value = 'other' AND "
                 f"r.answers ? '{other}' THEN 'other: ' || (r.answers ->> '{other}') "
                 "ELSE e.value END, '; ' ORDER BY e.n) FROM jsonb_array_elements_text("
                 f"CASE WHEN jsonb_typeof(r.answers -> '{key}') = 'array' "
@@ -324,25 +330,14 @@ def iter_export_rows(
     def mark(name: str) -> str:
         return f":{name}" if sqlite else f"%({name})s"
 
-    conditions = [f"r.survey_id = {mark('survey_id')}"]
-    params: dict[str, Any] = {"survey_id": survey_id}
-    for column, op, name, value in (
-        ("submitted_at", ">=", "since", since),
-        ("submitted_at", "<", "until", until),
-        ("source", "=", "source", source),
-    ):
-        if value is not None:
-            conditions.append(f"r.{column} {op} {mark(name)}")
-            if isinstance(value, datetime):
-                value = value.astimezone(UTC)
-                # SQLite keeps timestamps as text in SQLAlchemy's format.
-                value = value.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else value
-            params[name] = value
+    conditions, params = filter_sql(where, types=types or {}, sqlite=sqlite, mark=mark)
+    conditions.insert(0, f"r.survey_id = {mark('survey_id')}")
+    params["survey_id"] = survey_id
     params["current"] = current_version_id
     has_cells = f"r.csv_cells IS NOT NULL AND r.survey_version_id = {mark('current')}"
     cells = [f"CASE WHEN {has_cells} THEN NULL ELSE {cell} END" for cell in cells]
     query = (
-        f"SELECT r.id, {when}, v.version, r.source, "  # noqa: S608 - keys match KEY_PATTERN
+        f"SELECT r.id, {when}, v.version, r.source, "
         f"CASE WHEN {has_cells} THEN r.csv_cells END, {', '.join(cells)} "
         "FROM response r JOIN survey_version v ON v.id = r.survey_version_id "
         f"WHERE {' AND '.join(conditions)} ORDER BY r.id"
@@ -356,3 +351,491 @@ def iter_export_rows(
             yield from rows
     finally:
         cursor.close()
+
+
+# --- Filters: the SQL for a ResponseFilter, shared by every staff query -------
+
+
+def _answer(key: str, *, sqlite: bool, alias: str = "r") -> str:
+    """A stored answer as text (NULL when missing); keys match KEY_PATTERN."""
+    assert re.fullmatch(KEY_PATTERN, key), key
+    if sqlite:
+        return f"CAST(json_extract({alias}.answers, '$.{key}') AS TEXT)"
+    return f"({alias}.answers ->> '{key}')"
+
+
+def _search_keys(types: dict[str, str]) -> list[str]:
+    keys = [key for key, kind in types.items() if kind in TEXT_TYPES]
+    keys += [f"{key}_other" for key, kind in types.items() if kind == "multiple_choice"]
+    return keys
+
+
+def filter_sql(
+    where: ResponseFilter,
+    *,
+    types: dict[str, str],
+    sqlite: bool,
+    mark: Callable[[str], str] = lambda name: f":{name}",
+    alias: str = "r",
+) -> tuple[list[str], dict[str, Any]]:
+    """SQL conditions and their parameters for a filter.
+
+    ``types`` maps each question key the survey ever had to its type; filter
+    keys are checked against the survey's questions before they get here and
+    match KEY_PATTERN, so they can be written into the SQL.  No ``%`` appears,
+    so the text works for the DB-API cursor and for ``sa.text`` alike.
+    """
+    conditions: list[str] = []
+    params: dict[str, Any] = {}
+    for column, op, name, value in (
+        ("submitted_at", ">=", "since", where.since),
+        ("submitted_at", "<", "until", where.until),
+        ("source", "=", "source", where.source),
+    ):
+        if value is not None:
+            conditions.append(f"{alias}.{column} {op} {mark(name)}")
+            params[name] = (
+                _bind_time(value, sqlite=sqlite) if isinstance(value, datetime) else value
+            )
+    for number, (key, value) in enumerate(where.answers):
+        name = f"answer_{number}"
+        params[name] = value
+        if types.get(key) != "multiple_choice":
+            conditions.append(f"{_answer(key, sqlite=sqlite, alias=alias)} = {mark(name)}")
+        elif sqlite:
+            conditions.append(
+                f"EXISTS (SELECT 1 FROM json_each({alias}.answers, '$.{key}') AS e "
+                f"WHERE e.value = {mark(name)})"
+            )
+        else:
+            conditions.append(
+                f"(jsonb_typeof({alias}.answers -> '{key}') = 'array' AND "
+                f"{alias}.answers -> '{key}' @> jsonb_build_array(CAST({mark(name)} AS text)))"
+            )
+    if where.search:
+        keys = _search_keys(types)
+        if sqlite:
+            params["search"] = where.search.casefold()
+            found = [
+                f"instr(casefold({_answer(k, sqlite=True, alias=alias)}), {mark('search')}) > 0"
+                for k in keys
+            ]
+        else:
+            params["search"] = where.search
+            found = [
+                f"strpos(lower({_answer(k, sqlite=False, alias=alias)}), "
+                f"lower({mark('search')})) > 0"
+                for k in keys
+            ]
+        conditions.append(f"({' OR '.join(found)})" if found else "1 = 0")
+    return conditions, params
+
+
+def _bind_time(value: datetime, *, sqlite: bool) -> Any:
+    value = value.astimezone(UTC)
+    # SQLite keeps timestamps as text in SQLAlchemy's format.
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else value
+
+
+def _where(
+    conn: sa.Connection, survey_id: int, where: ResponseFilter, types: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
+    conditions, params = filter_sql(where, types=types, sqlite=conn.dialect.name == "sqlite")
+    params["survey_id"] = survey_id
+    return " AND ".join(["r.survey_id = :survey_id", *conditions]), params
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    id: int
+    submitted_at: datetime
+    version: int
+    source: str | None
+    answers: dict[str, Any]
+
+
+def _answer_rows(conn: sa.Connection, query: str, params: dict[str, Any]) -> Iterator[AnswerRow]:
+    statement = sa.text(query).columns(submitted_at=UTCDateTime(), answers=JSONDocument)
+    result = conn.execution_options(stream_results=True, yield_per=1000).execute(statement, params)
+    for row in result:
+        yield AnswerRow(row.id, row.submitted_at, row.version, row.source, row.answers)
+
+
+_ROW_COLUMNS = (
+    "SELECT r.id AS id, r.submitted_at AS submitted_at, v.version AS version, "
+    "r.source AS source, r.answers AS answers "
+    "FROM response r JOIN survey_version v ON v.id = r.survey_version_id "
+)
+
+
+def iter_answer_rows(
+    conn: sa.Connection, *, survey_id: int, where: ResponseFilter, types: dict[str, str]
+) -> Iterator[AnswerRow]:
+    """Every matching response, oldest first, answers as stored (streamed)."""
+    condition, params = _where(conn, survey_id, where, types)
+    yield from _answer_rows(conn, f"{_ROW_COLUMNS}WHERE {condition} ORDER BY r.id", params)
+
+
+def page_of_responses(
+    conn: sa.Connection,
+    *,
+    survey_id: int,
+    where: ResponseFilter,
+    types: dict[str, str],
+    before: int | None = None,
+    after: int | None = None,
+    size: int = 50,
+) -> tuple[list[AnswerRow], bool]:
+    """A page of matching responses, newest first, and whether there are more.
+
+    Keyset pagination on the id: ``before`` gives the page of older
+    responses, ``after`` the page of newer ones.  The database walks the
+    primary key from the cursor, so a page far back costs what the first does.
+    """
+    condition, params = _where(conn, survey_id, where, types)
+    params["size"] = size + 1
+    if after is not None:
+        params["after"] = after
+        query = f"{_ROW_COLUMNS}WHERE {condition} AND r.id > :after ORDER BY r.id LIMIT :size"
+        rows = list(_answer_rows(conn, query, params))
+        more = len(rows) > size
+        return list(reversed(rows[:size])), more
+    if before is not None:
+        params["before"] = before
+        condition += " AND r.id < :before"
+    query = f"{_ROW_COLUMNS}WHERE {condition} ORDER BY r.id DESC LIMIT :size"
+    rows = list(_answer_rows(conn, query, params))
+    return rows[:size], len(rows) > size
+
+
+def count_responses(
+    conn: sa.Connection, *, survey_id: int, where: ResponseFilter, types: dict[str, str]
+) -> int:
+    condition, params = _where(conn, survey_id, where, types)
+    query = f"SELECT count(*) FROM response r WHERE {condition}"
+    return int(conn.execute(sa.text(query), params).scalar_one())
+
+
+def get_response(conn: sa.Connection, *, survey_id: int, response_id: int) -> AnswerRow | None:
+    query = f"{_ROW_COLUMNS}WHERE r.survey_id = :survey_id AND r.id = :response_id"
+    rows = list(_answer_rows(conn, query, {"survey_id": survey_id, "response_id": response_id}))
+    return rows[0] if rows else None
+
+
+def delete_response(session: Session, *, survey_id: int, response_id: int) -> bool:
+    """Really delete one response; False when there was none."""
+    result = session.execute(
+        sa.delete(Response).where(
+            col(Response.survey_id) == survey_id, col(Response.id) == response_id
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+# --- Summaries ----------------------------------------------------------------
+
+
+def answered_counts(
+    conn: sa.Connection,
+    *,
+    survey_id: int,
+    where: ResponseFilter,
+    types: dict[str, str],
+    keys: list[str],
+) -> tuple[int, dict[str, int]]:
+    """How many responses match, and how many of them answered each key, in one pass."""
+    sqlite = conn.dialect.name == "sqlite"
+    condition, params = _where(conn, survey_id, where, types)
+    parts = ["count(*)"] + [
+        f"coalesce(sum(CASE WHEN {_answer(key, sqlite=sqlite)} <> '' THEN 1 ELSE 0 END), 0)"
+        for key in keys
+    ]
+    query = f"SELECT {', '.join(parts)} FROM response r WHERE {condition}"
+    row = conn.execute(sa.text(query), params).one()
+    return int(row[0]), {key: int(value) for key, value in zip(keys, row[1:], strict=True)}
+
+
+def choice_counts(
+    conn: sa.Connection,
+    *,
+    survey_id: int,
+    where: ResponseFilter,
+    types: dict[str, str],
+    key: str,
+) -> dict[str, int]:
+    """How many matching responses chose each answer of a choice question."""
+    sqlite = conn.dialect.name == "sqlite"
+    condition, params = _where(conn, survey_id, where, types)
+    if types.get(key) != "multiple_choice":
+        value = _answer(key, sqlite=sqlite)
+        query = (
+            f"SELECT {value}, count(*) FROM response r "
+            f"WHERE {condition} AND {value} IS NOT NULL GROUP BY {value}"
+        )
+    elif sqlite:
+        query = (
+            "SELECT e.value, count(*) FROM response r, "
+            f"json_each(r.answers, '$.{key}') AS e WHERE {condition} GROUP BY e.value"
+        )
+    else:
+        query = (
+            "SELECT e.value, count(*) FROM response r CROSS JOIN LATERAL "
+            f"jsonb_array_elements_text(CASE WHEN jsonb_typeof(r.answers -> '{key}') = 'array' "
+            f"THEN r.answers -> '{key}' END) AS e(value) WHERE {condition} GROUP BY e.value"
+        )
+    return {str(value): int(count) for value, count in conn.execute(sa.text(query), params)}
+
+
+def latest_answers(
+    conn: sa.Connection,
+    *,
+    survey_id: int,
+    where: ResponseFilter,
+    types: dict[str, str],
+    key: str,
+    limit: int = 5,
+) -> list[tuple[int, str]]:
+    """The newest non-empty answers to a question, as (response id, text)."""
+    value = _answer(key, sqlite=conn.dialect.name == "sqlite")
+    condition, params = _where(conn, survey_id, where, types)
+    params["limit"] = limit
+    query = (
+        f"SELECT r.id, {value} FROM response r "
+        f"WHERE {condition} AND {value} <> '' ORDER BY r.id DESC LIMIT :limit"
+    )
+    return [(int(i), str(text)) for i, text in conn.execute(sa.text(query), params)]
+
+
+@dataclass(frozen=True)
+class SurveyCounts:
+    total: int
+    last_week: int
+    last_response_at: datetime | None
+
+
+def survey_counts(session: Session, *, now: datetime) -> dict[int, SurveyCounts]:
+    """Per survey id: responses in all, in the last 7 days, and the newest one's time."""
+    week_ago = now - timedelta(days=7)
+    rows = session.execute(
+        sa.select(
+            col(Response.survey_id),
+            sa.func.count(),
+            sa.func.coalesce(
+                sa.func.sum(sa.case((col(Response.submitted_at) >= week_ago, 1), else_=0)), 0
+            ),
+            sa.func.max(col(Response.submitted_at)).label("last"),
+        ).group_by(col(Response.survey_id))
+    ).all()
+    counts = {}
+    for survey_id, total, last_week, last in rows:
+        if isinstance(last, str):  # SQLite's max() of a timestamp is its stored text
+            last = datetime.fromisoformat(last).replace(tzinfo=UTC)
+        counts[int(survey_id)] = SurveyCounts(int(total), int(last_week), last)
+    return counts
+
+
+# --- Erasure by email address ---------------------------------------------------
+
+
+def _email_keys(session: Session) -> dict[int, list[str]]:
+    """Per survey id, the keys of every email question any version asked."""
+    keys: dict[int, list[str]] = {}
+    for version in session.exec(select(SurveyVersion)):
+        for question in version.questions:
+            if question.get("type") == "email":
+                found = keys.setdefault(version.survey_id, [])
+                if question["key"] not in found:
+                    found.append(question["key"])
+    return keys
+
+
+def _email_matches(session: Session, email: str) -> tuple[str, str, dict[str, Any]]:
+    """Conditions on responses (r) and spam (s) for everything sent with this email."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    params: dict[str, Any] = {"email": email.strip().casefold() if sqlite else email.strip()}
+    fold = "casefold({})" if sqlite else "lower({})"
+    target = ":email" if sqlite else "lower(:email)"
+    responses, spam = [], []
+    for survey_id, keys in sorted(_email_keys(session).items()):
+        params[f"survey_{survey_id}"] = survey_id
+        for key in keys:
+            answer = fold.format(_answer(key, sqlite=sqlite))
+            responses.append(f"(r.survey_id = :survey_{survey_id} AND {answer} = {target})")
+            sent = (
+                f"json_each(s.fields, '$.{key}') AS e"
+                if sqlite
+                else f"jsonb_array_elements_text(CASE WHEN jsonb_typeof(s.fields -> '{key}') "
+                f"= 'array' THEN s.fields -> '{key}' END) AS e(value)"
+            )
+            spam.append(
+                f"(s.survey_id = :survey_{survey_id} AND EXISTS (SELECT 1 FROM {sent} "
+                f"WHERE {fold.format('e.value')} = {target}))"
+            )
+    return " OR ".join(responses) or "1 = 0", " OR ".join(spam) or "1 = 0", params
+
+
+def count_by_email(session: Session, *, email: str) -> dict[str, int]:
+    """Per survey slug, how many responses were sent with this email address."""
+    responses, _spam, params = _email_matches(session, email)
+    query = (
+        "SELECT v.slug, count(*) FROM response r JOIN survey v ON v.id = r.survey_id "
+        f"WHERE {responses} GROUP BY v.slug ORDER BY v.slug"
+    )
+    return {slug: int(n) for slug, n in session.execute(sa.text(query), params)}
+
+
+def erase_by_email(session: Session, *, email: str) -> tuple[int, int]:
+    """Delete every response (and held spam) sent with this email address.
+
+    Matched case-insensitively against every email question of every survey
+    and version.  Returns (responses deleted, spam submissions deleted).
+    """
+    responses, spam, params = _email_matches(session, email)
+    deleted = session.execute(
+        sa.text(f"DELETE FROM response AS r WHERE {responses}"),
+        params,
+    )
+    deleted_spam = session.execute(
+        sa.text(f"DELETE FROM spam_submission AS s WHERE {spam}"),
+        params,
+    )
+    return int(deleted.rowcount or 0), int(deleted_spam.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# --- Staff accounts, sessions, the audit trail ---------------------------------
+
+
+def create_user(session: Session, *, email: str, password_hash: str, role: str) -> StaffUser:
+    user = StaffUser(
+        email=email.strip().lower(), password_hash=password_hash, role=role, created_at=utcnow()
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def find_user(session: Session, *, email: str) -> StaffUser | None:
+    return session.exec(select(StaffUser).where(StaffUser.email == email.strip().lower())).first()
+
+
+def list_users(session: Session) -> list[StaffUser]:
+    return list(session.exec(select(StaffUser).order_by(col(StaffUser.email))).all())
+
+
+def disable_user(session: Session, *, user: StaffUser) -> None:
+    """Disable an account and sign it out everywhere at once."""
+    user.disabled_at = user.disabled_at or utcnow()
+    session.add(user)
+    session.execute(sa.delete(StaffSession).where(col(StaffSession.user_id) == user.id))
+    session.flush()
+
+
+def enable_user(session: Session, *, user: StaffUser) -> None:
+    user.disabled_at = None
+    session.add(user)
+    session.flush()
+
+
+def create_session(
+    session: Session, *, user: StaffUser, lifetime: timedelta
+) -> tuple[StaffSession, str]:
+    """A new signed-in session; the plain token goes into the cookie only."""
+    assert user.id is not None
+    plain = secrets.token_urlsafe(32)
+    now = utcnow()
+    staff_session = StaffSession(
+        token_hash=hash_token(plain),
+        user_id=user.id,
+        csrf_token=secrets.token_urlsafe(32),
+        created_at=now,
+        expires_at=now + lifetime,
+    )
+    user.last_sign_in_at = now
+    session.add_all([staff_session, user])
+    session.flush()
+    return staff_session, plain
+
+
+def find_session(
+    session: Session, *, plain: str, now: datetime
+) -> tuple[StaffSession, StaffUser] | None:
+    """The live session for a cookie's token, with its (enabled) user."""
+    row = session.exec(
+        select(StaffSession, StaffUser)
+        .join(StaffUser, col(StaffUser.id) == StaffSession.user_id)
+        .where(
+            StaffSession.token_hash == hash_token(plain),
+            StaffSession.expires_at > now,
+            col(StaffUser.disabled_at).is_(None),
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+def end_session(session: Session, *, staff_session_id: int) -> None:
+    session.execute(sa.delete(StaffSession).where(col(StaffSession.id) == staff_session_id))
+
+
+def purge_sessions(session: Session, *, now: datetime) -> None:
+    session.execute(sa.delete(StaffSession).where(col(StaffSession.expires_at) <= now))
+
+
+def record(
+    session: Session,
+    *,
+    action: str,
+    actor: str | None,
+    client: str | None = None,
+    survey_slug: str | None = None,
+    **detail: Any,
+) -> None:
+    """One line of the audit trail, in the same transaction as what it records."""
+    session.add(
+        AuditEvent(
+            at=utcnow(),
+            actor=actor,
+            action=action,
+            survey_slug=survey_slug,
+            client=client,
+            detail=detail,
+        )
+    )
+    session.flush()
+
+
+def recent_failures(
+    session: Session, *, since: datetime, email: str, client: str | None
+) -> tuple[int, int]:
+    """Failed sign-ins since a moment: for this account, and from this client."""
+    failed = (
+        select(sa.func.count())
+        .select_from(AuditEvent)
+        .where(AuditEvent.action == "sign_in_failed", AuditEvent.at >= since)
+    )
+    for_account = session.exec(failed.where(AuditEvent.actor == email.strip().lower())).one()
+    from_client = session.exec(failed.where(AuditEvent.client == client)).one() if client else 0
+    return int(for_account), int(from_client)
+
+
+def audit_page(
+    session: Session, *, before: int | None = None, size: int = 100
+) -> tuple[list[AuditEvent], bool]:
+    query = select(AuditEvent).order_by(col(AuditEvent.id).desc()).limit(size + 1)
+    if before is not None:
+        query = query.where(col(AuditEvent.id) < before)
+    events = list(session.exec(query).all())
+    return events[:size], len(events) > size
+
+
+def list_tokens(session: Session) -> list[ApiToken]:
+    return list(session.exec(select(ApiToken).order_by(col(ApiToken.id).desc())).all())
+
+
+def revoke_token(session: Session, *, token_id: int) -> ApiToken | None:
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        return None
+    token.revoked_at = token.revoked_at or utcnow()
+    session.add(token)
+    session.flush()
+    return token

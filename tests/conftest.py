@@ -26,7 +26,16 @@ from survey.settings import Settings
 from survey.web.app import create_app
 from tests.helpers import BUNDLED, create_postgres_database, drop_postgres_database, load
 
-TABLES = ("response", "survey_version", "survey", "api_token")
+TABLES = (
+    "response",
+    "survey_version",
+    "survey",
+    "api_token",
+    "spam_submission",
+    "staff_session",
+    "staff_user",
+    "audit_event",
+)
 
 
 def _postgres_unavailable(reason: str) -> None:
@@ -87,7 +96,12 @@ def settings(database_url: str) -> Settings:
     # Tests load new versions and expect the very next request to see them.
     # Tests send forms the moment they get them: the bots' speed, so the
     # minimum fill time is off except where a test is about it.
-    return Settings(database_url=database_url, definition_cache_seconds=0, min_fill_seconds=0)
+    return Settings(
+        database_url=database_url,
+        definition_cache_seconds=0,
+        min_fill_seconds=0,
+        sign_in_failure_delay_seconds=0,
+    )
 
 
 @pytest.fixture

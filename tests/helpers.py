@@ -148,3 +148,41 @@ class Server:
                 self.process.wait()
         self.log.close()
         os.unlink(self.log.name)
+
+
+ADMIN_EMAIL = "admin@example.org"
+VIEWER_EMAIL = "viewer@example.org"
+STAFF_PASSWORD = "a long enough password"
+
+
+def create_staff(database: Database, email: str, role: str) -> int:
+    from survey.accounts import hash_password
+
+    with database.begin(write=True) as s:
+        user = store.create_user(
+            s, email=email, password_hash=hash_password(STAFF_PASSWORD), role=role
+        )
+    assert user.id is not None
+    return user.id
+
+
+def sign_in(client: Any, email: str, password: str = STAFF_PASSWORD, next: str = "/admin") -> Any:
+    """Sign in through the real form, as a browser does (with its CSRF token)."""
+    import re
+
+    page = client.get("/admin/login")
+    match = re.search(r'name="_sign_in" value="([^"]+)"', page.text)
+    assert match, "no sign-in token on the sign-in page"
+    return client.post(
+        "/admin/login",
+        data={"email": email, "password": password, "next": next, "_sign_in": match.group(1)},
+    )
+
+
+def csrf_token(client: Any, path: str = "/admin") -> str:
+    """The CSRF token the staff pages carry for the signed-in session."""
+    import re
+
+    match = re.search(r'name="_csrf" value="([^"]+)"', client.get(path).text)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)

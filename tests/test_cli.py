@@ -101,3 +101,54 @@ def test_the_installed_console_script_runs(env: str) -> None:
     assert result.returncode == 0
     for command in ("serve", "migrate", "load", "export", "token"):
         assert command in result.stdout
+
+
+def test_user_create_list_disable(
+    env: str,
+    database: Database,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import io
+
+    from survey import store
+    from survey.accounts import verify_password
+
+    password = "a secret that is long"
+    monkeypatch.setattr("sys.stdin", io.StringIO(password + "\n"))
+    assert (
+        main(["user", "create", "Editor@Example.org", "--role", "admin", "--password-stdin"]) == 0
+    )
+    assert main(["user", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "Created admin editor@example.org" in out
+    assert "editor@example.org\tadmin\tactive\tlast sign-in: never" in out
+    assert password not in out + caplog.text
+    with database.session() as s:
+        user = store.find_user(s, email="editor@example.org")
+        assert user is not None
+        assert user.password_hash.startswith("$argon2id$")
+        assert verify_password(password, user.password_hash)
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(password + "\n"))
+    assert main(["user", "create", "editor@example.org", "--password-stdin"]) == 1
+    assert "already an account" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert main(["user", "create", "x@example.org", "--password-stdin"]) == 1
+    assert "at least 12 characters" in capsys.readouterr().err
+
+    assert main(["user", "disable", "editor@example.org"]) == 0
+    assert main(["user", "list"]) == 0
+    assert "editor@example.org\tadmin\tdisabled" in capsys.readouterr().out
+    assert main(["user", "disable", "nobody@example.org"]) == 1
+
+
+def test_user_create_without_a_terminal_says_what_to_do(
+    env: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert main(["user", "create", "x@example.org"]) == 1
+    assert "use --password-stdin" in capsys.readouterr().err

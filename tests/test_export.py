@@ -7,15 +7,14 @@ from datetime import UTC, datetime
 import pytest
 
 from survey.export import (
-    BadBound,
     Column,
     CsvOptions,
     csv_chunks,
     csv_safe,
-    parse_bound,
     question_columns,
     render_cells,
 )
+from survey.filters import BadBound, parse_bound
 
 
 @pytest.mark.parametrize(
@@ -53,11 +52,14 @@ def test_columns_put_the_current_version_first_then_old_keys() -> None:
         {"key": "c", "label": "C", "type": "consent"},
     ]
     oldest = [{"key": "a", "label": "A", "type": "rating"}, {"key": "b", "label": "B1"}]
-    assert question_columns([newest, oldest]) == [
-        Column("b", "B2", "choices"),
-        Column("c", "C", "boolean"),
-        Column("a", "A", "number"),
+    assert [
+        (c.key, c.label, c.kind, c.question_type) for c in question_columns([newest, oldest])
+    ] == [
+        ("b", "B2", "choices", "multiple_choice"),
+        ("c", "C", "boolean", "consent"),
+        ("a", "A", "number", "rating"),
     ]
+    assert question_columns([newest])[0].other
 
 
 def test_chunks_parse_back_to_the_answers() -> None:

@@ -2,10 +2,11 @@
 // enforces the same rule, and without this script every question is shown.
 (function () {
   "use strict";
-  var form = document.querySelector("[data-survey-form]");
-  if (!form) return;
+  // The error summary takes focus (GOV.UK pattern), on staff pages too.
   var summary = document.querySelector("[data-error-summary]");
   if (summary) summary.focus();
+  var form = document.querySelector("[data-survey-form]");
+  if (!form) return;
 
   function chosen(key) {
     var box = form.querySelector('[data-question="' + key + '"]');

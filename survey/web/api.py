@@ -14,14 +14,13 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from survey.answers import InvalidAnswers, clean_json
 from survey.definitions import Question
 from survey.export import (
-    BadBound,
     CsvOptions,
     csv_filename,
     csv_from_database,
     format_time,
-    parse_bound,
     render_cells,
 )
+from survey.filters import FilterError, export_filter
 from survey.models import utcnow
 from survey.web.deps import DatabaseDep, SurveyDep
 from survey.web.errors import COMMON_RESPONSES, ApiError, DetailOut, ErrorsOut
@@ -204,11 +203,9 @@ def export_csv(
         options = CsvOptions(
             header=header,
             bom=bom,
-            since=parse_bound(since, name="since", upper=False),
-            until=parse_bound(until, name="until", upper=True),
-            source=source or None,
+            filter=export_filter(since, until, source),
         )
-    except BadBound as exc:
+    except FilterError as exc:
         raise ApiError(422, {exc.name: str(exc)}) from None
     filename = csv_filename(live.definition.slug, utcnow())
     return StreamingResponse(

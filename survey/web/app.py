@@ -8,8 +8,8 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
@@ -19,11 +19,12 @@ from survey.formtokens import FormTokens
 from survey.models import utcnow
 from survey.resources import STATIC_DIR
 from survey.settings import Settings
-from survey.web import api, embed, errors, public
+from survey.web import admin, api, embed, errors, public
 from survey.web.cache import PageCache, SurveyCache
 from survey.web.deps import DatabaseDep
 from survey.web.headers import SecurityHeadersMiddleware
 from survey.web.limits import BodyLimitMiddleware
+from survey.web.staff import SignInRequired, sign_in_url
 from survey.web.templating import make_templates
 from survey.web.writes import ResponseWriter
 
@@ -35,9 +36,9 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.signing_secret = settings.secret_key or _shared_secret(database)
         app.state.form_tokens = FormTokens(
-            settings.secret_key or _shared_secret(database),
-            max_age_seconds=settings.form_token_max_age_seconds,
+            app.state.signing_secret, max_age_seconds=settings.form_token_max_age_seconds
         )
         # Objects made at start-up live as long as the process: moving them out
         # of the collector's reach spares every full collection (tens of ms
@@ -73,7 +74,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(public.router)
     app.include_router(api.router)
     app.include_router(embed.router)
+    app.include_router(admin.router)
     errors.install(app)
+    app.add_exception_handler(SignInRequired, _to_sign_in)
 
     @app.get(
         "/healthz",
@@ -94,7 +97,9 @@ async def _purge_periodically(database: Database, interval: float) -> None:
 
     def purge() -> None:
         with database.begin(write=True) as session:
-            store.purge_expired(session, now=utcnow())
+            now = utcnow()
+            store.purge_expired(session, now=now)
+            store.purge_sessions(session, now=now)
 
     while True:
         try:
@@ -102,6 +107,11 @@ async def _purge_periodically(database: Database, interval: float) -> None:
         except Exception:  # a failed purge must never take the server down
             log.exception("purging expired responses failed; will try again")
         await asyncio.sleep(interval)
+
+
+async def _to_sign_in(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, SignInRequired)
+    return RedirectResponse(sign_in_url(exc.next_path), status_code=303)
 
 
 def _shared_secret(database: Database) -> str:

@@ -51,6 +51,17 @@ def public_base(request: Request) -> str:
     return f"{request.scope['scheme']}://{host}"
 
 
+def sent_from_our_pages(request: Request) -> bool:
+    """Browsers say where a form POST comes from; ours come from our own pages,
+    inside an iframe too.  Clients that send neither header (old browsers,
+    scripts) are left to the form token or CSRF token."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None and site not in ("same-origin", "none"):
+        return False
+    origin = request.headers.get("origin")
+    return origin is None or origin == public_base(request)
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
 
 

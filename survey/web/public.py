@@ -23,7 +23,7 @@ from survey.export import render_cells
 from survey.formtokens import BadFormToken, FormToken, FormTokens
 from survey.models import utcnow
 from survey.web.cache import SOURCE_MARK, TOKEN_MARK, LiveSurvey, PageCache, SurveyCache
-from survey.web.deps import SessionDep, SurveyDep, database_of, public_base
+from survey.web.deps import SessionDep, SurveyDep, database_of, public_base, sent_from_our_pages
 from survey.web.errors import error_page
 from survey.web.headers import frame_policy
 from survey.web.templating import render, render_string
@@ -168,7 +168,7 @@ async def submit_form(
     view = View(live.definition.slug, embed, clean_source(_first(fields, SOURCE_FIELD)))
     if not live.is_open(utcnow()):
         return _closed(request, live, view)
-    if not _sent_from_our_pages(request):
+    if not sent_from_our_pages(request):
         return error_page(
             request,
             403,
@@ -235,17 +235,6 @@ def _store_spam(
 def _first(fields: FormValues, key: str) -> str | None:
     values = fields.get(key)
     return values[0] if values else None
-
-
-def _sent_from_our_pages(request: Request) -> bool:
-    """Browsers say where a form POST comes from; ours come from our own pages,
-    inside an iframe too.  Clients that send neither header (old browsers,
-    scripts) are left to the form token."""
-    site = request.headers.get("sec-fetch-site")
-    if site is not None and site not in ("same-origin", "none"):
-        return False
-    origin = request.headers.get("origin")
-    return origin is None or origin == public_base(request)
 
 
 def _form(

@@ -1,0 +1,66 @@
+"""Staff accounts: the rules for a new account (shared by ``survey user
+create`` and the Users page), and passwords as Argon2 hashes through pwdlib,
+nothing hand-made.
+
+A sign-in for an email nobody has still verifies against a dummy hash, so
+that the time a failed sign-in takes does not tell which accounts exist.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+
+ROLES = ("viewer", "admin")
+MIN_LENGTH = 12
+MAX_LENGTH = 1024  # Argon2 takes any length; this bounds the work one request asks for
+
+
+@cache
+def _hasher() -> PasswordHash:
+    return PasswordHash((Argon2Hasher(),))
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def verify_password(password: str, password_hash: str | None) -> bool:
+    if password_hash is None:
+        _hasher().verify(password[:MAX_LENGTH], _dummy_hash())
+        return False
+    return _hasher().verify(password[:MAX_LENGTH], password_hash)
+
+
+def password_problem(password: str) -> str | None:
+    """Why a new password is refused, or None."""
+    if len(password) < MIN_LENGTH:
+        return f"Use a password of at least {MIN_LENGTH} characters"
+    if len(password) > MAX_LENGTH:
+        return f"Use a password of at most {MAX_LENGTH} characters"
+    return None
+
+
+def check_new_account(email: str, role: str, password: str) -> tuple[str, dict[str, str]]:
+    """The normalised (lower-case) email, and what is wrong, by field."""
+    from email_validator import EmailNotValidError, validate_email
+
+    errors: dict[str, str] = {}
+    address = email.strip().lower()
+    try:
+        address = validate_email(address, check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        errors["email"] = "Enter an email address like name@example.org"
+    if role not in ROLES:
+        errors["role"] = "Choose viewer or admin"
+    problem = password_problem(password)
+    if problem:
+        errors["password"] = problem
+    return address, errors
+
+
+@cache
+def _dummy_hash() -> str:
+    return _hasher().hash("not anybody's password")
