@@ -25,6 +25,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -368,6 +370,9 @@ def generate_responses(url: str, count: int) -> None:
             answers["lessons"] = f"Answer number {n}: " + ANSWERS["lessons"]  # type: ignore[operator]
             answers["name"] = f"Reader {n}"
             answers["email"] = f"reader{n}@example.org"
+            # Some spread, so that the staff summary has something to count.
+            answers["visits_libraries"] = ("often", "sometimes", "not_yet")[n % 3]
+            answers["based_in"] = ("CA", "SA", "FR", "MX", "NG")[n % 5]
             yield (
                 survey_id,
                 version_id,
@@ -575,6 +580,84 @@ def bench_cold_start(repeats: int, dbs: Databases) -> dict[str, Any]:
     return {"seconds": {"median": statistics.median(times), "min": min(times), "max": max(times)}}
 
 
+def bench_staff(size: int, repeats: int, dbs: Databases) -> dict[str, Any]:
+    """The staff pages over a survey with ``size`` responses, through `survey
+    serve` and a signed-in session: the summary (plain, filtered, searched),
+    the first and a far page of the table, and each download."""
+    import http.cookiejar
+
+    results: dict[str, Any] = {}
+    password = "bench password, long enough"
+    for kind in ("sqlite", "postgresql"):
+        url = (
+            dbs.sqlite(f"staff{size}") if kind == "sqlite" else dbs.postgres(f"bench_staff_{size}")
+        )
+        generate_responses(url, size)
+        env = {"SURVEY_DATABASE_URL": url}
+        subprocess.run(
+            [SURVEY, "user", "create", "bench@example.org", "--role", "admin", "--password-stdin"],
+            env={**os.environ, **env},
+            input=password.encode(),
+            check=True,
+            capture_output=True,
+        )
+        with serve(product(1, url), env, "/healthz") as (base, _pid):
+            jar = http.cookiejar.CookieJar()
+            opener = urllib.request.build_opener(
+                urllib.request.HTTPCookieProcessor(jar), _NoRedirect()
+            )
+            page = opener.open(f"{base}/admin/login").read().decode()
+            token = re.search(r'name="_sign_in" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+            form = urllib.parse.urlencode(
+                {"email": "bench@example.org", "password": password, "_sign_in": token}
+            ).encode()
+            try:
+                opener.open(f"{base}/admin/login", data=form)
+            except urllib.error.HTTPError as exc:
+                if exc.code != 303:
+                    raise
+
+            def timed_get(
+                path: str, runs: int, opener: urllib.request.OpenerDirector = opener
+            ) -> dict[str, float]:
+                times = []
+                for _ in range(runs):
+                    start = time.monotonic()
+                    with opener.open(base + path) as response:
+                        assert response.status == 200, (path, response.status)
+                        response.read()
+                    times.append(time.monotonic() - start)
+                return {
+                    "median": statistics.median(times),
+                    "min": min(times),
+                    "max": max(times),
+                }
+
+            prefix = f"/admin/surveys/{SLUG}"
+            results[kind] = {
+                "responses": size,
+                "summary": timed_get(f"{prefix}/summary", 5),
+                "summary_filtered": timed_get(f"{prefix}/summary?f.visits_libraries=often", 5),
+                "summary_searched": timed_get(f"{prefix}/summary?q=number+99", 5),
+                "table_first_page": timed_get(f"{prefix}/responses", 5),
+                "table_page_1000": timed_get(f"{prefix}/responses?before={size - 50 * 999}", 5)
+                if size > 50 * 1000
+                else None,
+                "download_csv": timed_get(f"{prefix}/download?format=csv", repeats),
+                "download_csv_columns": timed_get(
+                    f"{prefix}/download?format=csv&multi=columns", repeats
+                ),
+                "download_jsonl": timed_get(f"{prefix}/download?format=jsonl", repeats),
+                "download_xlsx": timed_get(f"{prefix}/download?format=xlsx", repeats),
+            }
+    return results
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
 def table(results: dict[str, Any]) -> str:
     lines = ["| benchmark | product | reference | ratio |", "| --- | --- | --- | --- |"]
     form = results.get("form_page", {})
@@ -616,6 +699,14 @@ def table(results: dict[str, Any]) -> str:
             f"{r['http_seconds']:.2f} ({r['http_server_peak_rss_mb']:.0f} MB) | "
             f"{r['reference_seconds']:.2f} | {r['cli_vs_reference']:.2f}× |"
         )
+    for kind, r in results.get("staff", {}).items():
+        for name, value in r.items():
+            if isinstance(value, dict):
+                lines.append(
+                    f"| staff {name.replace('_', ' ')}, {r['responses']:,} responses, "
+                    f"{kind}, s | {value['median']:.3f} ({value['min']:.3f}–{value['max']:.3f}) "
+                    "| | |"
+                )
     cold = results.get("cold_start")
     if cold:
         lines.append(
@@ -629,7 +720,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5, help="per wrk run")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--sizes", default="100000,1000000", help="export sizes")
-    parser.add_argument("--only", default="form,submit,export,cold")
+    parser.add_argument("--staff-size", type=int, default=100_000, help="responses")
+    parser.add_argument("--only", default="form,submit,export,staff,cold")
     args = parser.parse_args()
     for tool in ("wrk", "sqlite3", "psql", "curl", "/usr/bin/time"):
         if shutil.which(tool) is None:
@@ -669,6 +761,7 @@ def main() -> None:
                     [int(s) for s in args.sizes.split(",")], args.repeats, dbs, workdir
                 ),
             ),
+            ("staff", "staff", lambda: bench_staff(args.staff_size, args.repeats, dbs)),
             ("cold", "cold_start", lambda: bench_cold_start(5, dbs)),
         ]
         try:
