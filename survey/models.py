@@ -79,6 +79,9 @@ class SurveyVersion(SQLModel, table=True):
 class Response(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_response_survey_submitted", "survey_id", "submitted_at"),
+        # Newest first within a survey: the staff table's keyset pages and the
+        # summary's latest answers walk this index and stop early.
+        sa.Index("ix_response_survey_id_id", "survey_id", "id"),
         # One response per rendered form or per Idempotency-Key: a double click,
         # a retry after a timeout or the back button stores nothing new.
         sa.UniqueConstraint("survey_id", "submission_key"),

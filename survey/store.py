@@ -414,7 +414,16 @@ def filter_sql(
             )
     if where.search:
         keys = _search_keys(types)
-        if sqlite:
+        if sqlite and where.search.isascii():
+            # SQLite's own LIKE folds ASCII case in C, without calling back
+            # into Python for every answer of every row.
+            escaped = re.sub(r"([%_!])", r"!\1", where.search)
+            params["search"] = f"%{escaped}%"
+            found = [
+                f"{_answer(k, sqlite=True, alias=alias)} LIKE {mark('search')} ESCAPE '!'"
+                for k in keys
+            ]
+        elif sqlite:
             params["search"] = where.search.casefold()
             found = [
                 f"instr(casefold({_answer(k, sqlite=True, alias=alias)}), {mark('search')}) > 0"
@@ -535,55 +544,35 @@ def delete_response(session: Session, *, survey_id: int, response_id: int) -> bo
 # --- Summaries ----------------------------------------------------------------
 
 
-def answered_counts(
+def answer_groups(
     conn: sa.Connection,
     *,
     survey_id: int,
     where: ResponseFilter,
     types: dict[str, str],
-    keys: list[str],
-) -> tuple[int, dict[str, int]]:
-    """How many responses match, and how many of them answered each key, in one pass."""
+    group_keys: list[str],
+    count_keys: list[str],
+) -> list[tuple[Any, ...]]:
+    """One pass over the matching responses for the summary.
+
+    Rows are grouped by the answers to ``group_keys`` together (each as text;
+    a multiple choice as its JSON array), so one scan yields every choice
+    question's counts: a handful of distinct combinations, not one row per
+    response.  Each row is (value per group key..., responses, then per
+    ``count_keys`` key how many of them answered it).  Pulling answers out of
+    the JSON is what the time goes on, so each is pulled once per row.
+    """
     sqlite = conn.dialect.name == "sqlite"
     condition, params = _where(conn, survey_id, where, types)
-    parts = ["count(*)"] + [
+    values = [_answer(key, sqlite=sqlite) for key in group_keys]
+    sums = [
         f"coalesce(sum(CASE WHEN {_answer(key, sqlite=sqlite)} <> '' THEN 1 ELSE 0 END), 0)"
-        for key in keys
+        for key in count_keys
     ]
-    query = f"SELECT {', '.join(parts)} FROM response r WHERE {condition}"
-    row = conn.execute(sa.text(query), params).one()
-    return int(row[0]), {key: int(value) for key, value in zip(keys, row[1:], strict=True)}
-
-
-def choice_counts(
-    conn: sa.Connection,
-    *,
-    survey_id: int,
-    where: ResponseFilter,
-    types: dict[str, str],
-    key: str,
-) -> dict[str, int]:
-    """How many matching responses chose each answer of a choice question."""
-    sqlite = conn.dialect.name == "sqlite"
-    condition, params = _where(conn, survey_id, where, types)
-    if types.get(key) != "multiple_choice":
-        value = _answer(key, sqlite=sqlite)
-        query = (
-            f"SELECT {value}, count(*) FROM response r "
-            f"WHERE {condition} AND {value} IS NOT NULL GROUP BY {value}"
-        )
-    elif sqlite:
-        query = (
-            "SELECT e.value, count(*) FROM response r, "
-            f"json_each(r.answers, '$.{key}') AS e WHERE {condition} GROUP BY e.value"
-        )
-    else:
-        query = (
-            "SELECT e.value, count(*) FROM response r CROSS JOIN LATERAL "
-            f"jsonb_array_elements_text(CASE WHEN jsonb_typeof(r.answers -> '{key}') = 'array' "
-            f"THEN r.answers -> '{key}' END) AS e(value) WHERE {condition} GROUP BY e.value"
-        )
-    return {str(value): int(count) for value, count in conn.execute(sa.text(query), params)}
+    query = f"SELECT {', '.join([*values, 'count(*)', *sums])} FROM response r WHERE {condition}"
+    if values:
+        query += f" GROUP BY {', '.join(str(n) for n in range(1, len(values) + 1))}"
+    return [tuple(row) for row in conn.execute(sa.text(query), params)]
 
 
 def latest_answers(

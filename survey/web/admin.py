@@ -390,14 +390,13 @@ def delete_response(request: Request, staff: AdminDep, slug: str, response_id: i
 def summary(request: Request, staff: StaffDep, slug: str) -> Response:
     view = _survey_view(request, slug)
     where = _filter(request, view)
-    with _session(request) as session:
-        result = summarise(
-            session.connection(),
-            survey_id=view.id,
-            questions=view.questions,
-            types=view.types,
-            where=where,
-        )
+    result = summarise(
+        database_of(request),
+        survey_id=view.id,
+        questions=view.questions,
+        types=view.types,
+        where=where,
+    )
     return _page(
         request,
         "admin/summary.html",

@@ -10,6 +10,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from survey.countries import country_choices
+from survey.export import format_time
 from survey.resources import templates_dir
 
 
@@ -23,6 +24,7 @@ def make_templates() -> Jinja2Templates:
     )
     env.globals["country_choices"] = country_choices
     env.filters["as_list"] = _as_list
+    env.filters["iso_time"] = format_time
     return Jinja2Templates(env=env)
 
 

@@ -95,7 +95,10 @@ def test_librarian_filters_reads_and_downloads(page, answered: Server, tmp_path:
     assert {json.loads(line)["answers"]["visits_libraries"] for line in lines} == {"sometimes"}
 
     page.get_by_role("link", name="Summary").click()
-    assert "Summary of 2 responses that match the filters" in page.locator(".result-count").inner_text()
+    assert (
+        "Summary of 2 responses that match the filters"
+        in page.locator(".result-count").inner_text()
+    )
     assert page.locator("svg.bar-chart").first.is_visible()
 
 

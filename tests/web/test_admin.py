@@ -343,8 +343,13 @@ def test_filters_by_choice_date_and_search(admin: TestClient, database: Database
     assert table_ids(admin.get(f"{base}?q=été")) == [often]  # case folded, accents kept
     assert table_ids(admin.get(f"{base}?q=PODCAST")) == [often]  # "Other" texts too
     assert table_ids(admin.get(f"{base}?q=nothing+like+it")) == []
+    # LIKE's wildcards are plain characters in a search.
+    fifty = add_response(database, answers={"visits_libraries": "often", "places": "50%_off!"})
+    add_response(database, answers={"visits_libraries": "often", "places": "500 x off"})
+    assert table_ids(admin.get(f"{base}?q=50%25_OFF!")) == [fifty]
+    assert table_ids(admin.get(f"{base}?q=%25_o")) == [fifty]
     today = utcnow().date()
-    assert len(table_ids(admin.get(f"{base}?since={today}&until={today}"))) == 2
+    assert len(table_ids(admin.get(f"{base}?since={today}&until={today}"))) == 4
     assert table_ids(admin.get(f"{base}?until={today - timedelta(days=1)}")) == []
     # The chosen filter is shown back in the form.
     shown = page(admin.get(f"{base}?f.visits_libraries=often&q=été"))
