@@ -13,6 +13,8 @@ from functools import cache
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
+from survey.i18n import N_
+
 ROLES = ("viewer", "admin")
 MIN_LENGTH = 12
 MAX_LENGTH = 1024  # Argon2 takes any length; this bounds the work one request asks for
@@ -37,9 +39,9 @@ def verify_password(password: str, password_hash: str | None) -> bool:
 def password_problem(password: str) -> str | None:
     """Why a new password is refused, or None."""
     if len(password) < MIN_LENGTH:
-        return f"Use a password of at least {MIN_LENGTH} characters"
+        return N_("Use a password of at least %(count)s characters", count=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
-        return f"Use a password of at most {MAX_LENGTH} characters"
+        return N_("Use a password of at most %(count)s characters", count=MAX_LENGTH)
     return None
 
 
@@ -52,9 +54,9 @@ def check_new_account(email: str, role: str, password: str) -> tuple[str, dict[s
     try:
         address = validate_email(address, check_deliverability=False).normalized.lower()
     except EmailNotValidError:
-        errors["email"] = "Enter an email address like name@example.org"
+        errors["email"] = N_("Enter an email address like name@example.org")
     if role not in ROLES:
-        errors["role"] = "Choose viewer or admin"
+        errors["role"] = N_("Choose viewer or admin")
     problem = password_problem(password)
     if problem:
         errors["password"] = problem

@@ -35,6 +35,7 @@ from survey.definitions import (
     TextQuestion,
     YesNoQuestion,
 )
+from survey.i18n import N_
 
 Answers = dict[str, Any]
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -66,17 +67,17 @@ class _Refused(Exception):
 _MISSING = object()
 
 REQUIRED_MESSAGES = {
-    "short_text": "Enter your answer",
-    "long_text": "Enter your answer",
-    "email": "Enter an email address",
-    "number": "Enter a number",
-    "date": "Enter a date",
-    "single_choice": "Choose an option",
-    "multiple_choice": "Choose at least one option",
-    "yes_no": "Choose yes or no",
-    "rating": "Choose a rating",
-    "country": "Choose a country",
-    "consent": "Tick the box to agree",
+    "short_text": N_("Enter your answer"),
+    "long_text": N_("Enter your answer"),
+    "email": N_("Enter an email address"),
+    "number": N_("Enter a number"),
+    "date": N_("Enter a date"),
+    "single_choice": N_("Choose an option"),
+    "multiple_choice": N_("Choose at least one option"),
+    "yes_no": N_("Choose yes or no"),
+    "rating": N_("Choose a rating"),
+    "country": N_("Choose a country"),
+    "consent": N_("Tick the box to agree"),
 }
 
 
@@ -91,7 +92,9 @@ def clean_form(definition: SurveyDefinition, fields: Mapping[str, Sequence[str]]
 def clean_json(definition: SurveyDefinition, raw: Mapping[str, Any]) -> Answers:
     """Answers from the JSON API; keys that are not questions are an error."""
     known = set(_accepted_keys(definition))
-    unknown = {key: "This is not a question of this survey" for key in raw if key not in known}
+    unknown: dict[str, str] = {
+        key: N_("This is not a question of this survey") for key in raw if key not in known
+    }
     try:
         answers = _clean(definition, lambda key: raw.get(key, _MISSING), from_form=False)
     except InvalidAnswers as exc:
@@ -136,7 +139,7 @@ def _clean(definition: SurveyDefinition, get: Callable[[str], Any], *, from_form
             else:
                 value = _one(question, raw, from_form=from_form)
         except _Refused as exc:
-            errors[_error_key(question, exc)] = str(exc)
+            errors[_error_key(question, exc)] = exc.args[0]
             continue
         if value is _MISSING:
             if question.required:
@@ -184,18 +187,18 @@ def _one(question: Question, raw: Any, *, from_form: bool) -> Any:
         case SingleChoiceQuestion():
             if isinstance(raw, str) and raw in (question.choice_values() or ()):
                 return raw
-            raise _Refused("Choose one of the options")
+            raise _Refused(N_("Choose one of the options"))
         case YesNoQuestion():
             if raw in ("yes", "no"):
                 return raw
-            raise _Refused("Answer yes or no")
+            raise _Refused(N_("Answer yes or no"))
         case RatingQuestion():
             return _rating(question, raw, from_form=from_form)
         case CountryQuestion():
             code = raw.strip().upper() if isinstance(raw, str) else None
             if code in COUNTRY_CODES:
                 return code
-            raise _Refused("Choose a country from the list")
+            raise _Refused(N_("Choose a country from the list"))
         case ConsentQuestion():
             return _consent(raw, from_form=from_form)
     raise AssertionError(f"unhandled question type {question.type}")  # pragma: no cover
@@ -203,7 +206,7 @@ def _one(question: Question, raw: Any, *, from_form: bool) -> Any:
 
 def _text(raw: Any, max_length: int, *, from_form: bool) -> Any:
     if not isinstance(raw, str):
-        raise _Refused("Enter text")
+        raise _Refused(N_("Enter text"))
     if from_form:
         # Browsers send a textarea's line breaks as CRLF but count them as one
         # character against maxlength; store what the person saw.
@@ -211,20 +214,26 @@ def _text(raw: Any, max_length: int, *, from_form: bool) -> Any:
     if not raw.strip():
         return _MISSING
     if _UNSTORABLE.search(raw):
-        raise _Refused("Remove the invisible control characters from your answer")
+        raise _Refused(N_("Remove the invisible control characters from your answer"))
     if len(raw) > max_length:
-        raise _Refused(f"Use {max_length:,} characters or fewer (you used {len(raw):,})")
+        raise _Refused(
+            N_(
+                "Use %(limit)s characters or fewer (you used %(used)s)",
+                limit=f"{max_length:,}",
+                used=f"{len(raw):,}",
+            )
+        )
     return raw
 
 
 def _email(raw: Any, max_length: int) -> Any:
     if not isinstance(raw, str):
-        raise _Refused("Enter an email address")
+        raise _Refused(N_("Enter an email address"))
     address = raw.strip()
     if not address:
         return _MISSING
     if len(address) > max_length or _UNSTORABLE.search(address):
-        raise _Refused("Enter an email address in the correct format, like name@example.com")
+        raise _Refused(N_("Enter an email address in the correct format, like name@example.com"))
     try:
         validate_email(address, check_deliverability=False)
     except EmailNotValidError:
@@ -239,23 +248,25 @@ def _number(question: NumberQuestion, raw: Any, *, from_form: bool) -> Any:
     if from_form and isinstance(raw, str):
         text = raw.strip().replace(" ", "")
         if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", text):
-            raise _Refused("Enter a number, like 12 or 3.5")
+            raise _Refused(N_("Enter a number, like 12 or 3.5"))
         value = float(text)
     elif isinstance(raw, int | float) and not isinstance(raw, bool):
         value = float(raw)
     else:
-        raise _Refused("Enter a number, like 12 or 3.5")
+        raise _Refused(N_("Enter a number, like 12 or 3.5"))
     if not math.isfinite(value):
-        raise _Refused("Enter a number, like 12 or 3.5")
+        raise _Refused(N_("Enter a number, like 12 or 3.5"))
     if question.integer and not value.is_integer():
-        raise _Refused("Enter a whole number")
+        raise _Refused(N_("Enter a whole number"))
     low, high = question.min, question.max
     if (low is not None and value < low) or (high is not None and value > high):
         if low is not None and high is not None:
-            raise _Refused(f"Enter a number between {_fmt(low)} and {_fmt(high)}")
+            raise _Refused(
+                N_("Enter a number between %(low)s and %(high)s", low=_fmt(low), high=_fmt(high))
+            )
         if low is not None:
-            raise _Refused(f"Enter a number of at least {_fmt(low)}")
-        raise _Refused(f"Enter a number of at most {_fmt(high)}")
+            raise _Refused(N_("Enter a number of at least %(low)s", low=_fmt(low)))
+        raise _Refused(N_("Enter a number of at most %(high)s", high=_fmt(high)))
     if value.is_integer() and abs(value) < 2**53:
         return int(value)
     return value
@@ -272,7 +283,7 @@ def _date(raw: Any) -> Any:
             return date.fromisoformat(raw.strip()).isoformat()
         except ValueError:
             pass
-    raise _Refused("Enter a real date as YYYY-MM-DD, like 2027-03-15")
+    raise _Refused(N_("Enter a real date as YYYY-MM-DD, like 2027-03-15"))
 
 
 def _rating(question: RatingQuestion, raw: Any, *, from_form: bool) -> Any:
@@ -283,7 +294,7 @@ def _rating(question: RatingQuestion, raw: Any, *, from_form: bool) -> Any:
         value = int(value)
     if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= question.scale:
         return value
-    raise _Refused(f"Choose a rating from 1 to {question.scale}")
+    raise _Refused(N_("Choose a rating from 1 to %(scale)s", scale=question.scale))
 
 
 def _consent(raw: Any, *, from_form: bool) -> Any:
@@ -293,7 +304,7 @@ def _consent(raw: Any, *, from_form: bool) -> Any:
         return True
     if raw is False:
         return _MISSING
-    raise _Refused("Send true to give consent")
+    raise _Refused(N_("Send true to give consent"))
 
 
 def _multiple_choice(
@@ -305,12 +316,12 @@ def _multiple_choice(
     elif isinstance(raw, list) and all(isinstance(v, str) for v in raw):
         chosen = list(dict.fromkeys(raw))  # a value sent twice counts once
     else:
-        raise _Refused("Send the chosen options as a list of option values")
+        raise _Refused(N_("Send the chosen options as a list of option values"))
     allowed = question.choice_values() or []
     for value in chosen:
         if value not in allowed:
             shown = value if len(value) <= 40 else value[:40] + "…"
-            raise _Refused(f"'{shown}' is not one of the options")
+            raise _Refused(N_("'%(value)s' is not one of the options", value=shown))
     other_text = _MISSING
     if other_raw is not _MISSING and other_raw is not None:
         if from_form:
@@ -318,11 +329,11 @@ def _multiple_choice(
         try:
             other_text = _text(other_raw, question.other_max_length, from_form=from_form)
         except _Refused as exc:
-            raise _OtherRefused(str(exc)) from None
+            raise _OtherRefused(exc.args[0]) from None
     if other_text is not _MISSING and OTHER not in chosen:
         chosen.append(OTHER)  # typing into "Other" means choosing it
     if OTHER in chosen and other_text is _MISSING:
-        raise _OtherRefused(f"Describe your answer for '{question.other_label}'")
+        raise _OtherRefused(N_("Describe your answer for '%(label)s'", label=question.other_label))
     if question.max_choices is not None and len(chosen) > question.max_choices:
-        raise _Refused(f"Choose at most {question.max_choices} options")
+        raise _Refused(N_("Choose at most %(count)s options", count=question.max_choices))
     return chosen, other_text

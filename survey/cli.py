@@ -201,6 +201,13 @@ def _load_all(settings: Settings, files: Iterable[Path]) -> None:
         results = [store.load_definition(session, definition=d) for d in definitions]
     for result in results:
         print(f"{result.slug}: {result.outcome} (version {result.version})")
+    for definition in definitions:
+        for lang, missing in definition.missing_translations().items():
+            print(
+                f"survey: warning: {definition.slug}: {len(missing)} texts have no {lang} "
+                f"translation and show in {definition.lang}: {', '.join(missing)}",
+                file=sys.stderr,
+            )
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:

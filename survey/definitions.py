@@ -30,6 +30,13 @@ SLUG_PATTERN = r"^[a-z0-9-]+$"
 DEFAULT_MAX_LENGTH = 5000
 EMAIL_MAX_LENGTH = 320
 OTHER = "other"
+DEFAULT_THANK_YOU = "Thank you for your answers."
+# The languages the interface is translated into; a survey may carry its texts
+# in any of them (``label: {en: ..., ar: ...}``).
+LANGUAGES = ("en", "es", "fr", "ar")
+# Question fields that are text a person reads, and so may be translated.
+_QUESTION_TEXTS = ("label", "help", "other_label", "low_label", "high_label")
+_SURVEY_TEXTS = ("title", "intro", "thank_you")
 
 
 class DefinitionError(Exception):
@@ -217,14 +224,59 @@ class SurveyDefinition(BaseModel):
     intro: str = ""
     status: Literal["open", "closed"] = "open"
     closes_at: datetime | None = None
-    thank_you: str = "Thank you for your answers."
+    thank_you: str = DEFAULT_THANK_YOU
     # Sites allowed to frame the form and call the JSON API from a browser;
     # None (the default) means any site.
     embed_origins: list[str] | None = None
     # Responses older than this many days are deleted (survey purge, and the
     # server once an hour); None keeps them until deleted by hand.
     retention_days: int | None = Field(default=None, ge=1)
+    # The language the plain texts are in, and what a reader gets when their
+    # language has no translation of a text.
+    lang: Literal["en", "es", "fr", "ar"] = "en"
     questions: list[Question] = Field(min_length=1)
+    # Filled from the file's ``{en: ..., es: ...}`` texts: language -> text path
+    # ("title", "questions.<key>.label", "questions.<key>.options.<value>") -> text.
+    translations: dict[str, dict[str, str]] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_translations(cls, raw: Any) -> Any:
+        """Texts given per language become the default language's text here,
+        and the other languages go into ``translations``; every other part of
+        the product keeps reading plain strings."""
+        if not isinstance(raw, dict) or "translations" in raw:
+            return raw  # a stored definition: already split
+        default = raw.get("lang", "en")
+        translations: dict[str, dict[str, str]] = {}
+        raw = dict(raw)
+
+        def split(value: Any, path: str) -> Any:
+            if not isinstance(value, dict):
+                return value
+            unknown = [lang for lang in value if lang not in LANGUAGES]
+            if unknown:
+                raise ValueError(
+                    f"{path}: {', '.join(map(str, unknown))} is not one of the languages "
+                    f"({', '.join(LANGUAGES)})"
+                )
+            if default not in value:
+                raise ValueError(
+                    f"{path}: the text in the survey's language ({default}) is missing"
+                )
+            for lang, text in value.items():
+                if lang != default:
+                    translations.setdefault(lang, {})[path] = str(text)
+            return str(value[default])
+
+        for name in _SURVEY_TEXTS:
+            if name in raw:
+                raw[name] = split(raw[name], name)
+        questions = raw.get("questions")
+        if isinstance(questions, list):
+            raw["questions"] = [_split_question(q, split, default) for q in questions]
+        raw["translations"] = translations
+        return raw
 
     @field_validator("embed_origins")
     @classmethod
@@ -294,6 +346,49 @@ class SurveyDefinition(BaseModel):
             raise ValueError("; ".join(problems))
         return self
 
+    @property
+    def languages(self) -> list[str]:
+        """The survey's own language first, then those it has translations for."""
+        return [self.lang, *(lang for lang in LANGUAGES if lang in self.translations)]
+
+    def localized(self, lang: str) -> SurveyDefinition:
+        """This survey with its texts in ``lang``; a text without a
+        translation stays in the survey's language."""
+        texts = self.translations.get(lang)
+        if not texts or lang == self.lang:
+            return self
+        document = self.model_dump(mode="json")
+        for name in _SURVEY_TEXTS:
+            document[name] = texts.get(name, document[name])
+        for question in document["questions"]:
+            prefix = f"questions.{question['key']}"
+            for name in _QUESTION_TEXTS:
+                if question.get(name) is not None:
+                    question[name] = texts.get(f"{prefix}.{name}", question[name])
+            for option in question.get("options", []):
+                option["label"] = texts.get(f"{prefix}.options.{option['value']}", option["label"])
+        return SurveyDefinition.model_validate(document)
+
+    def missing_translations(self) -> dict[str, list[str]]:
+        """Per translated language, the texts that fall back to the survey's language."""
+        texts = ["title", *(["intro"] if self.intro else [])]
+        if self.thank_you != DEFAULT_THANK_YOU:  # the default is in the interface's catalogues
+            texts.append("thank_you")
+        for question in self.questions:
+            prefix = f"questions.{question.key}"
+            texts += [
+                f"{prefix}.{name}"
+                for name in _QUESTION_TEXTS
+                if getattr(question, name, None) is not None
+                and not (name == "other_label" and not getattr(question, "allow_other", False))
+            ]
+            texts += [f"{prefix}.options.{o.value}" for o in getattr(question, "options", [])]
+        return {
+            lang: missing
+            for lang, given in self.translations.items()
+            if (missing := [text for text in texts if text not in given])
+        }
+
     def is_open(self, now: datetime) -> bool:
         return self.status == "open" and (self.closes_at is None or now < self.closes_at)
 
@@ -309,6 +404,29 @@ class SurveyDefinition(BaseModel):
             q.model_dump(mode="json", exclude_defaults=True) | {"type": q.type}
             for q in self.questions
         ]
+
+
+def _split_question(question: Any, split: Any, default: str) -> Any:
+    if not isinstance(question, dict):
+        return question
+    question = dict(question)
+    prefix = f"questions.{question.get('key')}"
+    for name in _QUESTION_TEXTS:
+        if name in question:
+            question[name] = split(question[name], f"{prefix}.{name}")
+    options = question.get("options")
+    if isinstance(options, list):
+        split_options = []
+        for option in options:
+            if isinstance(option, dict) and isinstance(option.get("label"), dict):
+                option = dict(option)
+                label = option["label"]
+                if "value" not in option and default in label:
+                    option["value"] = slugify_value(str(label[default]))
+                option["label"] = split(label, f"{prefix}.options.{option.get('value')}")
+            split_options.append(option)
+        question["options"] = split_options
+    return question
 
 
 def questions_from_json(raw: list[dict[str, Any]]) -> list[Question]:

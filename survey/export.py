@@ -21,7 +21,7 @@ from survey.db import Database
 from survey.filters import ResponseFilter
 
 # Metadata columns sit between these and the question columns.
-FIXED_COLUMNS = ("response_id", "submitted_at", "survey_version", "source")
+FIXED_COLUMNS = ("response_id", "submitted_at", "survey_version", "source", "language")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\x00")
 BATCH_ROWS = 500
 
@@ -179,12 +179,12 @@ def csv_chunks(
     padding = "," * (len(columns) - current_columns) + "\r\n"
     lines: list[str] = [header]
     for row in rows:
-        cells = row[4]
+        cells = row[5]
         if cells is not None:
             source = row[3]
             lines.append(
                 f"{row[0]},{row[1]},{row[2]},"
-                f"{_quoted(_text_cell(source)) if source else ''},{cells}{padding}"
+                f"{_quoted(_text_cell(source)) if source else ''},{row[4] or ''},{cells}{padding}"
             )
         else:
             writer.writerow(convert(row))
@@ -204,8 +204,8 @@ def _row_converter(columns: list[Column]) -> Callable[[Sequence[Any]], list[Any]
     costs one call per cell and no loop over a plan.  Only positions and names
     from this module go into its source.
     """
-    cells = ["r[0]", "r[1]", "r[2]", "_text_cell(r[3])"] + [
-        f"{_CONVERTER_NAMES[column.kind]}(r[{5 + i}])" for i, column in enumerate(columns)
+    cells = ["r[0]", "r[1]", "r[2]", "_text_cell(r[3])", "_text_cell(r[4])"] + [
+        f"{_CONVERTER_NAMES[column.kind]}(r[{6 + i}])" for i, column in enumerate(columns)
     ]
     source = f"lambda r: [{', '.join(cells)}]"
     function: Callable[[Sequence[Any]], list[Any]] = eval(source, dict(_CONVERTERS_BY_NAME))  # noqa: S307
@@ -290,6 +290,7 @@ def _expanded_csv_chunks(
                 format_time(row.submitted_at),
                 row.version,
                 _text_cell(row.source),
+                row.language or "",
                 *expanded_cells(columns, row.answers),
             ]
         )
@@ -320,6 +321,7 @@ def jsonl_from_database(
                 "submitted_at": format_time(row.submitted_at),
                 "survey_version": row.version,
                 "source": row.source,
+                "language": row.language,
                 "answers": row.answers,
             }
             lines.append(json.dumps(document, ensure_ascii=False) + "\n")
@@ -373,7 +375,13 @@ def xlsx_from_database(
                 sheet.write_datetime(count, 1, row.submitted_at.astimezone(UTC), when)
                 sheet.write_number(count, 2, row.version)
                 sheet.write_row(
-                    count, 3, [_text_cell(row.source), *expanded_cells(columns, row.answers)]
+                    count,
+                    3,
+                    [
+                        _text_cell(row.source),
+                        row.language or "",
+                        *expanded_cells(columns, row.answers),
+                    ],
                 )
         finally:
             workbook.close()

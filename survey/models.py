@@ -99,6 +99,8 @@ class Response(SQLModel, table=True):
     # again (see export.render_cells).  Derived data: the export falls back to
     # `answers` when it is missing or the survey has moved to a newer version.
     csv_cells: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    # The language the form was answered in (en, es, fr, ar); NULL from the API.
+    language: str | None = Field(default=None, sa_column=sa.Column(sa.String(20), nullable=True))
     # "form:<id from the form token>" or "key:<Idempotency-Key>"; NULL when neither.
     submission_key: str | None = Field(
         default=None, sa_column=sa.Column(sa.String(250), nullable=True)

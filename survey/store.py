@@ -132,6 +132,7 @@ def insert_response(
     source: str | None = None,
     csv_cells: str | None = None,
     submission_key: str | None = None,
+    language: str | None = None,
 ) -> tuple[int, datetime]:
     """The hot path's write: one INSERT on a plain connection, returning the new
     id and time (the ORM's unit of work costs several times more per row).
@@ -150,6 +151,7 @@ def insert_response(
             "source": source,
             "csv_cells": csv_cells,
             "submission_key": submission_key,
+            "language": language,
         },
     ).first()
     if row is None:
@@ -282,8 +284,8 @@ def iter_export_rows(
 ) -> Iterator[Sequence[Any]]:
     """Rows for the CSV export, flattened by the database itself.
 
-    Each row is (id, submitted_at as ISO text, version number, source, the
-    stored CSV cells, then one value per key; a multiple choice comes already
+    Each row is (id, submitted_at as ISO text, version number, source,
+    language, the stored CSV cells, then one value per key; a multiple choice comes already
     joined as "a; other: text").  A row of the current version that has its
     cells needs nothing more, so its per-key values are not even extracted
     (NULL); other rows get the values and no cells.  Pulling the
@@ -337,7 +339,7 @@ def iter_export_rows(
     has_cells = f"r.csv_cells IS NOT NULL AND r.survey_version_id = {mark('current')}"
     cells = [f"CASE WHEN {has_cells} THEN NULL ELSE {cell} END" for cell in cells]
     query = (
-        f"SELECT r.id, {when}, v.version, r.source, "
+        f"SELECT r.id, {when}, v.version, r.source, r.language, "
         f"CASE WHEN {has_cells} THEN r.csv_cells END, {', '.join(cells)} "
         "FROM response r JOIN survey_version v ON v.id = r.survey_version_id "
         f"WHERE {' AND '.join(conditions)} ORDER BY r.id"
@@ -461,18 +463,21 @@ class AnswerRow:
     version: int
     source: str | None
     answers: dict[str, Any]
+    language: str | None = None
 
 
 def _answer_rows(conn: sa.Connection, query: str, params: dict[str, Any]) -> Iterator[AnswerRow]:
     statement = sa.text(query).columns(submitted_at=UTCDateTime(), answers=JSONDocument)
     result = conn.execution_options(stream_results=True, yield_per=1000).execute(statement, params)
     for row in result:
-        yield AnswerRow(row.id, row.submitted_at, row.version, row.source, row.answers)
+        yield AnswerRow(
+            row.id, row.submitted_at, row.version, row.source, row.answers, row.language
+        )
 
 
 _ROW_COLUMNS = (
     "SELECT r.id AS id, r.submitted_at AS submitted_at, v.version AS version, "
-    "r.source AS source, r.answers AS answers "
+    "r.source AS source, r.answers AS answers, r.language AS language "
     "FROM response r JOIN survey_version v ON v.id = r.survey_version_id "
 )
 

@@ -78,6 +78,7 @@ def test_chunks_parse_back_to_the_answers() -> None:
             "2027-05-06T07:08:09Z",
             3,
             None,
+            "ar",
             None,
             f'line "{i}"\nnext, comma',
             "x; other: =o",
@@ -87,7 +88,18 @@ def test_chunks_parse_back_to_the_answers() -> None:
         for i in range(1, 1201)
     ]
     rows.append(
-        (1201, "2027-05-06T07:08:09Z", 3, "https://b.example/p", None, "-x", "=other", "-3", "true")
+        (
+            1201,
+            "2027-05-06T07:08:09Z",
+            3,
+            "https://b.example/p",
+            None,
+            None,
+            "-x",
+            "=other",
+            "-3",
+            "true",
+        )
     )
     chunks = list(csv_chunks(rows, columns=columns, current_columns=4, options=CsvOptions()))
     assert len(chunks) > 2  # streamed in batches, not built whole
@@ -97,6 +109,7 @@ def test_chunks_parse_back_to_the_answers() -> None:
         "submitted_at",
         "survey_version",
         "source",
+        "language",
         "t",
         "m",
         "n",
@@ -107,6 +120,7 @@ def test_chunks_parse_back_to_the_answers() -> None:
         "2027-05-06T07:08:09Z",
         "3",
         "",
+        "ar",
         'line "1"\nnext, comma',
         "x; other: =o",
         "7",
@@ -117,6 +131,7 @@ def test_chunks_parse_back_to_the_answers() -> None:
         "2027-05-06T07:08:09Z",
         "3",
         "https://b.example/p",
+        "",
         "'-x",
         "'=other",
         "-3",
@@ -129,7 +144,7 @@ def test_stored_cells_are_copied_and_padded_for_older_columns() -> None:
     columns = [Column("t", "Text"), Column("old", "Old")]  # "old": an older version's key
     cells = render_cells(columns[:1], {"t": '=sum, "quoted"'})
     assert cells == '"\'=sum, ""quoted"""'
-    rows = [(7, "2027-05-06T07:08:09Z", 2, "https://b.example/a,b", cells, None, None)]
+    rows = [(7, "2027-05-06T07:08:09Z", 2, "https://b.example/a,b", "fr", cells, None, None)]
     text = b"".join(
         csv_chunks(rows, columns=columns, current_columns=1, options=CsvOptions())
     ).decode()
@@ -138,6 +153,7 @@ def test_stored_cells_are_copied_and_padded_for_older_columns() -> None:
         "2027-05-06T07:08:09Z",
         "2",
         "https://b.example/a,b",
+        "fr",
         '\'=sum, "quoted"',
         "",
     ]

@@ -38,13 +38,13 @@ def test_every_text_answer_comes_back_exactly_after_removing_the_formula_prefix(
 ) -> None:
     columns = [Column("a", "A"), Column("b", "B")]
     answers = {"a": first, "b": second}
-    stored = (1, "2027-01-01T00:00:00Z", 1, None, render_cells(columns, answers), None, None)
-    formatted = (1, "2027-01-01T00:00:00Z", 1, None, None, first, second)
+    stored = (1, "2027-01-01T00:00:00Z", 1, None, None, render_cells(columns, answers), None, None)
+    formatted = (1, "2027-01-01T00:00:00Z", 1, None, None, None, first, second)
     for row in parse_back([stored], columns) + parse_back([formatted], columns):
-        assert unprefixed(row[4], first) == first
-        assert unprefixed(row[5], second) == second
-        assert not row[4].startswith(FORMULA_STARTS)
+        assert unprefixed(row[5], first) == first
+        assert unprefixed(row[6], second) == second
         assert not row[5].startswith(FORMULA_STARTS)
+        assert not row[6].startswith(FORMULA_STARTS)
 
 
 @given(st.from_regex(r"[a-z0-9-]{1,40}", fullmatch=True))

@@ -30,7 +30,7 @@ from starlette.background import BackgroundTask
 
 from survey import store
 from survey.accounts import ROLES, check_new_account, hash_password, verify_password
-from survey.definitions import DefinitionError, parse_definition
+from survey.definitions import LANGUAGES, DefinitionError, parse_definition
 from survey.export import (
     CsvOptions,
     csv_from_database,
@@ -40,6 +40,7 @@ from survey.export import (
     xlsx_from_database,
 )
 from survey.filters import CHOICE_TYPES, FilterError, ResponseFilter, choice_values, parse_filter
+from survey.i18n import N_, choose
 from survey.models import Survey, utcnow
 from survey.reports import answer_text, summarise
 from survey.web.deps import database_of
@@ -62,8 +63,8 @@ router = APIRouter(prefix="/admin", include_in_schema=False)
 
 PAGE_SIZE = 50
 FAILURE_WINDOW = timedelta(minutes=15)
-SIGN_IN_FAILED = "The email address or password is not right."
-NO_RESPONSE = "There is no such response (it may have been deleted)."
+SIGN_IN_FAILED = N_("The email address or password is not right.")
+NO_RESPONSE = N_("There is no such response (it may have been deleted).")
 
 
 def _session(request: Request) -> Session:
@@ -78,6 +79,9 @@ def _page(
     *,
     status_code: int = 200,
 ) -> Response:
+    # Staff pages speak the browser's language (no ?lang: one language per
+    # person is enough, and the session keeps nothing else about them).
+    request.state.lang = choose(None, request.headers.get("accept-language"), list(LANGUAGES))
     return render(request, name, {"staff": staff, **context}, status_code=status_code)
 
 
@@ -141,7 +145,7 @@ async def sign_in(
             request,
             next=target,
             email=email,
-            error="The sign-in form had expired. Enter your details again.",
+            error=N_("The sign-in form had expired. Enter your details again."),
             status_code=403,
         )
     client = client_address(request)
@@ -176,7 +180,7 @@ async def sign_in(
             request,
             next=target,
             email=email,
-            error="Too many failed sign-ins. Wait 15 minutes, then try again.",
+            error=N_("Too many failed sign-ins. Wait 15 minutes, then try again."),
             status_code=429,
         )
     if outcome == "failed":
@@ -260,7 +264,7 @@ def _survey_view(request: Request, slug: str) -> SurveyView:
     with _session(request) as session:
         survey = store.get_survey(session, slug=slug)
         if survey is None or survey.id is None:
-            raise HTTPException(status_code=404, detail="There is no survey at this address.")
+            raise HTTPException(status_code=404, detail=N_("There is no survey at this address."))
         versions = store.survey_versions(session, survey_id=survey.id)
     columns = question_columns(v.questions for v in versions)
     return SurveyView(
@@ -350,7 +354,7 @@ def one_response(request: Request, staff: StaffDep, slug: str, response_id: int)
         row = store.get_response(session.connection(), survey_id=view.id, response_id=response_id)
     if row is None:
         raise HTTPException(
-            status_code=404, detail="There is no such response (it may have been deleted)."
+            status_code=404, detail=N_("There is no such response (it may have been deleted).")
         )
     return _page(
         request,
@@ -373,7 +377,7 @@ def delete_response(request: Request, staff: AdminDep, slug: str, response_id: i
         deleted = store.delete_response(session, survey_id=view.id, response_id=response_id)
         if not deleted:
             raise HTTPException(
-                status_code=404, detail="There is no such response (it may have been deleted)."
+                status_code=404, detail=N_("There is no such response (it may have been deleted).")
             )
         store.record(
             session,
@@ -488,7 +492,7 @@ def erase_check(
             staff,
             {
                 "email": email,
-                "error": "Enter the email address the person answered with",
+                "error": N_("Enter the email address the person answered with"),
                 "done": None,
             },
             status_code=422,
@@ -565,7 +569,7 @@ def create_user(
     if not errors:
         with database.begin(write=True) as session:
             if store.find_user(session, email=address) is not None:
-                errors["email"] = "There is already an account with this email address"
+                errors["email"] = N_("There is already an account with this email address")
             else:
                 store.create_user(
                     session, email=address, password_hash=hash_password(password), role=role
@@ -594,10 +598,11 @@ def change_user(
     with database_of(request).begin(write=True) as session:
         user = session.get(StaffUser, user_id)
         if user is None:
-            raise HTTPException(status_code=404, detail="There is no such user.")
+            raise HTTPException(status_code=404, detail=N_("There is no such user."))
         if user.id == staff.user.id:
             raise HTTPException(
-                status_code=409, detail="You cannot disable your own account: ask another admin."
+                status_code=409,
+                detail=N_("You cannot disable your own account: ask another admin."),
             )
         if change == "disable":
             store.disable_user(session, user=user)
@@ -646,7 +651,10 @@ def create_token(
 ) -> Response:
     if not name.strip():
         return _tokens_page(
-            request, staff, error="Give the token a name, such as what will use it", status_code=422
+            request,
+            staff,
+            error=N_("Give the token a name, such as what will use it"),
+            status_code=422,
         )
     with database_of(request).begin(write=True) as session:
         token, plain = store.create_token(session, name=name.strip())
@@ -667,7 +675,7 @@ def revoke_token(request: Request, staff: AdminDep, token_id: int) -> Response:
     with database_of(request).begin(write=True) as session:
         token = store.revoke_token(session, token_id=token_id)
         if token is None:
-            raise HTTPException(status_code=404, detail="There is no such token.")
+            raise HTTPException(status_code=404, detail=N_("There is no such token."))
         store.record(
             session,
             action="token_revoke",

@@ -40,9 +40,17 @@ class LiveSurvey:
     definition: SurveyDefinition
     # The current version's export columns, for writing Response.csv_cells.
     columns: list[Column]
+    _localized: dict[str, SurveyDefinition] = field(default_factory=dict, compare=False)
 
     def is_open(self, now: datetime) -> bool:
         return self.definition.is_open(now)
+
+    def in_language(self, lang: str) -> SurveyDefinition:
+        """The definition with its texts in ``lang`` (made once per process)."""
+        found = self._localized.get(lang)
+        if found is None:
+            found = self._localized[lang] = self.definition.localized(lang)
+        return found
 
 
 @dataclass

@@ -10,6 +10,7 @@ from fastapi import Depends, HTTPException, Request
 from sqlmodel import Session
 
 from survey.db import Database
+from survey.i18n import N_
 from survey.web.cache import LiveSurvey, SurveyCache
 
 
@@ -87,7 +88,7 @@ async def find_survey(request: Request, slug: str) -> LiveSurvey:
             cache.forget(slug)  # let the next request try again
             raise
     if live is None:
-        raise HTTPException(status_code=404, detail="There is no survey at this address.")
+        raise HTTPException(status_code=404, detail=N_("There is no survey at this address."))
     return live
 
 

@@ -12,27 +12,30 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from survey.i18n import N_
 from survey.web.templating import render
 
 log = logging.getLogger(__name__)
 
 TITLES = {
-    400: "Your answers could not be read",
-    401: "Sign-in required",
-    403: "This form cannot be sent from here",
-    404: "Page not found",
-    405: "Method not allowed",
-    410: "This survey is closed",
-    413: "Too much was sent",
-    415: "Unsupported content type",
-    422: "Please check your answers",
-    500: "Something went wrong",
-    503: "Service unavailable",
+    400: N_("Your answers could not be read"),
+    401: N_("Sign-in required"),
+    403: N_("This form cannot be sent from here"),
+    404: N_("Page not found"),
+    405: N_("Method not allowed"),
+    410: N_("This survey is closed"),
+    413: N_("Too much was sent"),
+    415: N_("Unsupported content type"),
+    422: N_("Please check your answers"),
+    500: N_("Something went wrong"),
+    503: N_("Service unavailable"),
 }
 MESSAGES = {
-    404: "There is no page at this address. Check the link you followed.",
-    500: "Something went wrong on our side, and your answers were not saved. Please try "
-    "again in a minute.",
+    404: N_("There is no page at this address. Check the link you followed."),
+    500: N_(
+        "Something went wrong on our side, and your answers were not saved. Please try "
+        "again in a minute."
+    ),
 }
 
 

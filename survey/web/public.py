@@ -21,6 +21,7 @@ from survey.answers import InvalidAnswers, clean_form, clean_source
 from survey.db import Database
 from survey.export import render_cells
 from survey.formtokens import BadFormToken, FormToken, FormTokens
+from survey.i18n import N_, choose
 from survey.models import utcnow
 from survey.web.cache import SOURCE_MARK, TOKEN_MARK, LiveSurvey, PageCache, SurveyCache
 from survey.web.deps import SessionDep, SurveyDep, database_of, public_base, sent_from_our_pages
@@ -37,11 +38,11 @@ SOURCE_FIELD = "_source"
 # Hidden from people (and from screen readers and the tab order), not from bots.
 HONEYPOT_FIELD = "_homepage"
 FormValues = dict[str, list[str]]
-EXPIRED = (
+EXPIRED = N_(
     "This form was open too long to be sent safely. Your answers are still here: "
     "check them and send them again."
 )
-FORGED = "This form could not be checked. Your answers are still here: send them again."
+FORGED = N_("This form could not be checked. Your answers are still here: send them again.")
 
 
 async def form_fields(request: Request) -> FormValues:
@@ -70,11 +71,13 @@ async def form_fields(request: Request) -> FormValues:
     except UnicodeDecodeError:
         raise HTTPException(
             status_code=400,
-            detail="Your answers could not be read: they were not sent as UTF-8 text. "
-            "Go back, check your answers and send them again.",
+            detail=N_(
+                "Your answers could not be read: they were not sent as UTF-8 text. "
+                "Go back, check your answers and send them again."
+            ),
         ) from None
     except ValueError:
-        raise HTTPException(status_code=400, detail="The form has too many fields.") from None
+        raise HTTPException(status_code=400, detail=N_("The form has too many fields.")) from None
     for key, value in pairs:
         fields.setdefault(key, []).append(value)
     return fields
@@ -99,14 +102,38 @@ class View:
     slug: str
     embed: bool
     source: str | None
+    # The page's language; it travels in the URL (no cookies in a frame).
+    lang: str | None = None
 
-    def url(self, path: str = "", *, embed: bool | None = None, source: bool = False) -> str:
+    def url(
+        self,
+        path: str = "",
+        *,
+        embed: bool | None = None,
+        source: bool = False,
+        lang: str | None = None,
+    ) -> str:
         query: dict[str, str] = {}
         if self.embed if embed is None else embed:
             query["embed"] = "1"
         if source and self.source:
             query["source"] = self.source
+        if lang or self.lang:
+            query["lang"] = lang or self.lang or ""
         return f"/s/{self.slug}{path}" + (f"?{urlencode(query)}" if query else "")
+
+
+def _language(request: Request, live: LiveSurvey) -> tuple[str, str | None]:
+    """?lang= wins, then the browser's languages, then the survey's own.
+
+    Returns the language and what the page's links carry: the language
+    whenever it is not simply the survey's own, so that errors and the thanks
+    page stay in it without a cookie.
+    """
+    asked = request.query_params.get("lang")
+    lang = choose(asked, request.headers.get("accept-language"), live.definition.languages)
+    request.state.lang = lang
+    return lang, (lang if asked == lang or lang != live.definition.lang else None)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -128,13 +155,14 @@ async def show_form(
     embed: EmbedQuery = False,
     source: str | None = None,
 ) -> Response:
-    view = View(live.definition.slug, embed, clean_source(source))
+    lang, carried = _language(request, live)
+    view = View(live.definition.slug, embed, clean_source(source), carried)
     if not live.is_open(utcnow()):
         return _closed(request, live, view)
     # The page without errors is the same for everyone but for the token and
     # the post's address: render it once per survey version and fill those in.
     base = public_base(request)
-    key = (live.id, live.version, live.updated_at, view.embed, view.source is not None, base)
+    key = (live.id, live.version, live.updated_at, view.embed, view.source is not None, base, lang)
     pages: PageCache = request.app.state.pages
     page = pages.get(
         key,
@@ -143,7 +171,8 @@ async def show_form(
             "public/form.html",
             _form_context(
                 live,
-                View(view.slug, view.embed, SOURCE_MARK if view.source else None),
+                View(view.slug, view.embed, SOURCE_MARK if view.source else None, carried),
+                lang,
                 base,
                 token=TOKEN_MARK,
                 values={},
@@ -165,15 +194,18 @@ async def submit_form(
     tokens: TokensDep,
     embed: EmbedQuery = False,
 ) -> Response:
-    view = View(live.definition.slug, embed, clean_source(_first(fields, SOURCE_FIELD)))
+    lang, carried = _language(request, live)
+    view = View(live.definition.slug, embed, clean_source(_first(fields, SOURCE_FIELD)), carried)
     if not live.is_open(utcnow()):
         return _closed(request, live, view)
     if not sent_from_our_pages(request):
         return error_page(
             request,
             403,
-            "This form can only be sent from its own page. Open the survey's page and "
-            "answer it there.",
+            N_(
+                "This form can only be sent from its own page. Open the survey's page and "
+                "answer it there."
+            ),
         )
     try:
         token = tokens.check(_first(fields, TOKEN_FIELD) or "", slug=live.definition.slug)
@@ -190,7 +222,7 @@ async def submit_form(
         )
         return RedirectResponse(view.url("/thanks"), status_code=303)
     try:
-        answers = clean_form(live.definition, fields)
+        answers = clean_form(live.in_language(lang), fields)
     except InvalidAnswers as exc:
         return _form(request, live, view, tokens, values=fields, errors=exc.errors)
     writer: ResponseWriter = request.app.state.writer
@@ -203,14 +235,18 @@ async def submit_form(
         # The same rendered form sent twice (a double click, the back button)
         # is stored once and thanked twice.
         submission_key=f"form:{token.submission_id}",
+        language=lang,
     )
     return RedirectResponse(view.url("/thanks"), status_code=303)
 
 
 @router.get("/s/{slug}/thanks", response_class=HTMLResponse, name="survey_thanks")
 async def thanks(request: Request, live: SurveyDep, embed: EmbedQuery = False) -> Response:
-    view = View(live.definition.slug, embed, None)
-    response = render(request, "public/thanks.html", {"survey": live.definition, "view": view})
+    lang, carried = _language(request, live)
+    view = View(live.definition.slug, embed, None, carried)
+    response = render(
+        request, "public/thanks.html", {"survey": live.in_language(lang), "view": view}
+    )
     response.headers.update(frame_policy(live.definition))
     return response
 
@@ -254,6 +290,7 @@ def _form(
     context = _form_context(
         live,
         view,
+        request.state.lang,
         public_base(request),
         token=tokens.issue(live.definition.slug),
         values=values,
@@ -268,6 +305,7 @@ def _form(
 def _form_context(
     live: LiveSurvey,
     view: View,
+    lang: str,
     base: str,
     *,
     token: str,
@@ -276,7 +314,8 @@ def _form_context(
     error_list: list[tuple[str, str]],
 ) -> dict[str, Any]:
     return {
-        "survey": live.definition,
+        "survey": live.in_language(lang),
+        "lang": lang,
         "view": view,
         "values": values,
         "errors": errors,
@@ -301,9 +340,10 @@ def _closed(request: Request, live: LiveSurvey, view: View) -> Response:
         request,
         "errors/error.html",
         {
-            "title": f"{live.definition.title} is closed",
-            "message": "This survey is closed and no longer takes answers. "
-            "Thank you for your interest.",
+            "title": N_("%(title)s is closed", title=live.in_language(request.state.lang).title),
+            "message": N_(
+                "This survey is closed and no longer takes answers. Thank you for your interest."
+            ),
             "embed": view.embed,
         },
         status_code=410,

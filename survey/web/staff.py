@@ -22,6 +22,7 @@ from fastapi import Depends, HTTPException, Request
 from itsdangerous import BadSignature, Signer
 
 from survey import store
+from survey.i18n import N_
 from survey.models import StaffSession, StaffUser, utcnow
 from survey.web.deps import database_of, public_base, sent_from_our_pages
 
@@ -108,8 +109,10 @@ async def _check_csrf(request: Request, staff: Staff) -> None:
     ):
         raise HTTPException(
             status_code=403,
-            detail="This form could not be checked (it is old or came from another site). "
-            "Go back, reload the page and try again.",
+            detail=N_(
+                "This form could not be checked (it is old or came from another site). "
+                "Go back, reload the page and try again."
+            ),
         )
 
 
@@ -131,7 +134,7 @@ async def require_staff(request: Request, staff: Annotated[Staff, Depends(_signe
 async def require_admin(request: Request, staff: Annotated[Staff, Depends(_signed_in)]) -> Staff:
     if not staff.is_admin:
         raise HTTPException(
-            status_code=403, detail="Only an admin can do this. Ask an admin of this site."
+            status_code=403, detail=N_("Only an admin can do this. Ask an admin of this site.")
         )
     await _check_csrf(request, staff)
     return staff

@@ -39,6 +39,7 @@ class ResponseWriter:
         source: str | None = None,
         csv_cells: str | None = None,
         submission_key: str | None = None,
+        language: str | None = None,
     ) -> Stored:
         future: asyncio.Future[Stored] = asyncio.get_running_loop().create_future()
         row = {
@@ -48,6 +49,7 @@ class ResponseWriter:
             "source": source,
             "csv_cells": csv_cells,
             "submission_key": submission_key,
+            "language": language,
         }
         self._pending.append((row, future))
         if not self._draining:

@@ -202,3 +202,26 @@ def test_jsonl_download_keeps_answers_exactly(admin: TestClient, answered: list[
 def test_a_bad_download_option_is_a_clear_error(admin: TestClient, answered: list[int]) -> None:
     assert admin.get(f"{DOWNLOAD}?format=pdf").status_code == 400
     assert admin.get(f"{DOWNLOAD}?since=soon").status_code == 422
+
+
+def test_staff_pages_speak_the_browser_language(admin: TestClient, answered: list[int]) -> None:
+    french = admin.get(SUMMARY, headers={"Accept-Language": "fr-CA, en;q=0.5"})
+    shown = BeautifulSoup(french.text, "html.parser")
+    assert shown.html["lang"] == "fr"
+    assert [a.get_text() for a in shown.select(".staff-nav a")][:2] == [
+        "Questionnaires",
+        "Utilisateurs",
+    ]
+    assert shown.select_one(".result-count").get_text() == "Synthèse de 4 réponses"
+    # Numbers as the locale writes them (Babel): a decimal comma in French.
+    first = tables(french)["Are you visiting other libraries when you go on vacation?"]
+    assert first["Yes, whenever I can"] == ("2", "50,0%")
+    arabic = BeautifulSoup(
+        admin.get(f"/admin/surveys/{SLUG}/responses", headers={"Accept-Language": "ar"}).text,
+        "html.parser",
+    )
+    assert arabic.html["dir"] == "rtl"
+    assert arabic.select_one(".result-count").get_text() == "4 إجابة"
+    sent = arabic.select_one("tbody time")
+    assert sent.get_text().endswith(" UTC")
+    assert sent["datetime"].endswith("Z")

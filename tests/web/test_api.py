@@ -135,12 +135,12 @@ def test_export_header_options_and_bom(client: TestClient, token: str) -> None:
     submit(client, {"visits_libraries": "often"})
     text = export(client, token).text
     assert text.splitlines()[0] == (
-        "response_id,submitted_at,survey_version,source,visits_libraries,lessons,places,"
+        "response_id,submitted_at,survey_version,source,language,visits_libraries,lessons,places,"
         "international_member,based_in,resources,anything_else,name,email,quote_consent"
     )
     assert "\r\n" in text  # RFC 4180 line ends
     labels = next(csv.reader(io.StringIO(export(client, token, "?header=labels").text)))
-    assert labels[4] == "Are you visiting other libraries when you go on vacation?"
+    assert labels[5] == "Are you visiting other libraries when you go on vacation?"
     raw = export(client, token, "?bom=1").content
     assert raw.startswith(b"\xef\xbb\xbfresponse_id,")
     assert not export(client, token).content.startswith(b"\xef\xbb\xbf")
@@ -193,7 +193,7 @@ def test_old_versions_stay_exportable(client: TestClient, token: str, database: 
     )
     assert (
         response.text.splitlines()[0]
-        == "response_id,submitted_at,survey_version,source,added,first,dropped"
+        == "response_id,submitted_at,survey_version,source,language,added,first,dropped"
     )
     assert [
         (r["survey_version"], r["added"], r["first"], r["dropped"]) for r in rows(response.text)

@@ -54,7 +54,9 @@ def test_a_new_version_is_served_once_the_cache_ages(
     cached_client: TestClient, database: Database
 ) -> None:
     assert "Libraries Abroad" in cached_client.get("/s/libraries-abroad").text
-    text = BUNDLED.read_text().replace("title: Libraries Abroad", "title: Libraries Abroad 2027")
+    text = BUNDLED.read_text().replace(
+        "  en: Libraries Abroad\n", "  en: Libraries Abroad 2027\n", 1
+    )
     load(database, definition_from(text))
     time.sleep(0.6)
     assert "Libraries Abroad 2027" in cached_client.get("/s/libraries-abroad").text
