@@ -205,3 +205,17 @@ class AuditEvent(SQLModel, table=True):
     )
     client: str | None = Field(default=None, sa_column=sa.Column(sa.String(100), nullable=True))
     detail: dict[str, Any] = Field(sa_column=sa.Column(JSONDocument, nullable=False))
+
+
+class RateLimitHit(SQLModel, table=True):
+    """Submissions counted per client and survey in one fixed time window.
+
+    ``client_key`` is a keyed hash that rotates daily (``ratelimit.client_key``):
+    no address is stored.  Rows of past windows are purged.
+    """
+
+    __tablename__ = "rate_limit_hit"
+
+    client_key: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True))
+    window_start: datetime = Field(sa_column=sa.Column(UTCDateTime(), primary_key=True))
+    hits: int = Field(nullable=False)

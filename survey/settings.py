@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from survey.ratelimit import parse_networks, parse_rate_limit
+
 _PLACEHOLDERS = {"changeme", "change-me", "secret", "changethis", "dev", "development"}
 
 
@@ -101,6 +103,32 @@ class Settings(BaseSettings):
         ge=1,
         description="Failed sign-ins allowed per client address in 15 minutes; then it waits.",
     )
+
+    rate_limit: str = Field(
+        default="30/minute",
+        description="Submissions allowed per client and survey (30/minute, 5/10minutes, "
+        "1000/hour), shared by every worker and host; more get 429. off turns it off.",
+    )
+    trusted_proxies: str | None = Field(
+        default=None,
+        description="Comma-separated addresses or networks of your reverse proxies "
+        "(10.0.0.0/8). From them, the client is the right-most other X-Forwarded-For hop.",
+    )
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        parse_rate_limit(value)  # refuses a bad value at start, with the reason
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str | None) -> str | None:
+        try:
+            parse_networks(value)
+        except ValueError as exc:
+            raise ValueError(f"SURVEY_TRUSTED_PROXIES: {exc}") from None
+        return value
 
     @field_validator("public_url")
     @classmethod

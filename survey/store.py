@@ -24,6 +24,7 @@ from survey.models import (
     AppSecret,
     AuditEvent,
     JSONDocument,
+    RateLimitHit,
     Response,
     SpamSubmission,
     StaffSession,
@@ -133,6 +134,7 @@ def insert_response(
     csv_cells: str | None = None,
     submission_key: str | None = None,
     language: str | None = None,
+    submitted_at: datetime | None = None,
 ) -> tuple[int, datetime]:
     """The hot path's write: one INSERT on a plain connection, returning the new
     id and time (the ORM's unit of work costs several times more per row).
@@ -146,7 +148,7 @@ def insert_response(
         {
             "survey_id": survey_id,
             "survey_version_id": survey_version_id,
-            "submitted_at": utcnow(),
+            "submitted_at": submitted_at or utcnow(),
             "answers": answers,
             "source": source,
             "csv_cells": csv_cells,
@@ -173,6 +175,39 @@ _FIND_SUBMISSION = sa.select(_RESPONSES.c.id, _RESPONSES.c.submitted_at).where(
     _RESPONSES.c.survey_id == sa.bindparam("survey_id"),
     _RESPONSES.c.submission_key == sa.bindparam("submission_key"),
 )
+
+
+def count_hit(conn: sa.Connection, *, client_key: str, window_start: datetime) -> int:
+    """Count one submission for a client in a window; returns the count so far.
+
+    One statement (an upsert), in the transaction that stores the response:
+    two workers counting at once both land, in any order.
+    """
+    row = conn.execute(
+        _COUNT_HIT[conn.dialect.name],
+        {"client_key": client_key, "window_start": window_start},
+    ).one()
+    return int(row[0])
+
+
+_HITS = RateLimitHit.__table__  # type: ignore[attr-defined]
+_COUNT_HIT = {
+    name: dialect.insert(_HITS)
+    .values(
+        client_key=sa.bindparam("client_key"),
+        window_start=sa.bindparam("window_start"),
+        hits=1,
+    )
+    .on_conflict_do_update(
+        index_elements=["client_key", "window_start"], set_={"hits": _HITS.c.hits + 1}
+    )
+    .returning(_HITS.c.hits)
+    for name, dialect in (("sqlite", sqlite_dialect), ("postgresql", postgresql_dialect))
+}
+
+
+def purge_hits(session: Session, *, before: datetime) -> None:
+    session.execute(sa.delete(RateLimitHit).where(col(RateLimitHit.window_start) < before))
 
 
 def hash_token(token: str) -> str:
@@ -260,6 +295,23 @@ def purge_expired(session: Session, *, now: datetime) -> dict[str, int]:
         )
         deleted[survey.slug] = int(result.rowcount or 0)  # type: ignore[attr-defined]
     return deleted
+
+
+def list_spam(session: Session, *, survey_id: int, limit: int = 200) -> list[SpamSubmission]:
+    """The spam folder, newest first."""
+    return list(
+        session.exec(
+            select(SpamSubmission)
+            .where(SpamSubmission.survey_id == survey_id)
+            .order_by(col(SpamSubmission.id).desc())
+            .limit(limit)
+        ).all()
+    )
+
+
+def get_spam(session: Session, *, survey_id: int, spam_id: int) -> SpamSubmission | None:
+    spam = session.get(SpamSubmission, spam_id)
+    return spam if spam is not None and spam.survey_id == survey_id else None
 
 
 def count_spam(session: Session, *, survey_id: int) -> dict[str, int]:

@@ -35,6 +35,7 @@ TABLES = (
     "staff_session",
     "staff_user",
     "audit_event",
+    "rate_limit_hit",
 )
 
 
@@ -101,6 +102,8 @@ def settings(database_url: str) -> Settings:
         definition_cache_seconds=0,
         min_fill_seconds=0,
         sign_in_failure_delay_seconds=0,
+        # Tests send many answers from one address; test_ratelimit turns it on.
+        rate_limit="off",
     )
 
 

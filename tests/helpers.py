@@ -106,8 +106,9 @@ class Server:
         self.log = tempfile.NamedTemporaryFile(prefix="survey-serve-", suffix=".log", delete=False)  # noqa: SIM115
         self.process = subprocess.Popen(
             [*command, "serve", "--port", str(self.port), *self.extra_args],
-            # Tests answer forms faster than people do: no minimum fill time.
-            env={**os.environ, "SURVEY_MIN_FILL_SECONDS": "0", **env},
+            # Tests answer forms faster than people do, and many from one
+            # address: no minimum fill time and no rate limit unless asked.
+            env={**os.environ, "SURVEY_MIN_FILL_SECONDS": "0", "SURVEY_RATE_LIMIT": "off", **env},
             cwd=cwd,
             stdout=self.log,
             stderr=subprocess.STDOUT,

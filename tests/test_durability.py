@@ -34,7 +34,7 @@ CLIENTS = 20
 def start(database_url: str, port: int) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
         [SURVEY, "serve", "--port", str(port), "--workers", "2"],
-        env={**os.environ, "SURVEY_DATABASE_URL": database_url},
+        env={**os.environ, "SURVEY_DATABASE_URL": database_url, "SURVEY_RATE_LIMIT": "off"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,  # its own process group, to kill it whole

@@ -30,6 +30,7 @@ from starlette.background import BackgroundTask
 
 from survey import store
 from survey.accounts import ROLES, check_new_account, hash_password, verify_password
+from survey.answers import InvalidAnswers, clean_form
 from survey.definitions import LANGUAGES, DefinitionError, parse_definition
 from survey.export import (
     CsvOptions,
@@ -37,6 +38,7 @@ from survey.export import (
     download_filename,
     jsonl_from_database,
     question_columns,
+    render_cells,
     xlsx_from_database,
 )
 from survey.filters import CHOICE_TYPES, FilterError, ResponseFilter, choice_values, parse_filter
@@ -468,6 +470,71 @@ def download(
         else jsonl_from_database(database, survey_id=view.id, where=where)
     )
     return StreamingResponse(chunks, media_type=MEDIA_TYPES[format], headers=headers)
+
+
+# --- The spam folder ----------------------------------------------------------------
+
+
+@router.get("/surveys/{slug}/spam", response_class=HTMLResponse)
+def spam_folder(
+    request: Request, staff: StaffDep, slug: str, problem: str | None = None
+) -> Response:
+    view = _survey_view(request, slug)
+    with _session(request) as session:
+        held = store.list_spam(session, survey_id=view.id)
+    return _page(
+        request,
+        "admin/spam.html",
+        staff,
+        {"survey": view, "held": held, "restored": request.query_params.get("restored")},
+    )
+
+
+@router.post("/surveys/{slug}/spam/{spam_id}/restore", response_class=HTMLResponse)
+def restore_spam(request: Request, staff: AdminDep, slug: str, spam_id: int) -> Response:
+    """A person caught by mistake: their submission becomes a response, checked
+    like any other, with the time it arrived."""
+    view = _survey_view(request, slug)
+    database = database_of(request)
+    with database.session() as session:
+        live = request.app.state.surveys.load(session, slug)
+    with database.begin(write=True) as session:
+        spam = store.get_spam(session, survey_id=view.id, spam_id=spam_id)
+        if spam is None or live is None:
+            raise HTTPException(status_code=404, detail=N_("There is no such submission."))
+        try:
+            answers = clean_form(live.definition, spam.fields)
+        except InvalidAnswers as exc:
+            session.rollback()
+            with _session(request) as reading:
+                held = store.list_spam(reading, survey_id=view.id)
+            return _page(
+                request,
+                "admin/spam.html",
+                staff,
+                {"survey": view, "held": held, "restored": None, "problems": exc.errors},
+                status_code=422,
+            )
+        store.insert_response(
+            session.connection(),
+            survey_id=view.id,
+            survey_version_id=live.version_id,
+            answers=answers,
+            source=spam.source,
+            csv_cells=render_cells(live.columns, answers),
+            submission_key=f"spam:{spam_id}",
+            submitted_at=spam.received_at,
+        )
+        session.delete(spam)
+        store.record(
+            session,
+            action="spam_restore",
+            actor=staff.email,
+            client=client_address(request),
+            survey_slug=slug,
+            spam_id=spam_id,
+        )
+    return _see_other(f"/admin/surveys/{slug}/spam?restored={spam_id}")
 
 
 # --- Erasure by email address -------------------------------------------------------

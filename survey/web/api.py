@@ -7,7 +7,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -22,8 +22,10 @@ from survey.export import (
 )
 from survey.filters import FilterError, export_filter
 from survey.models import utcnow
+from survey.ratelimit import RateLimited
 from survey.web.deps import DatabaseDep, SurveyDep
 from survey.web.errors import COMMON_RESPONSES, ApiError, DetailOut, ErrorsOut
+from survey.web.limits import submission_limit
 from survey.web.security import TokenDep
 from survey.web.writes import ResponseWriter
 
@@ -135,6 +137,7 @@ async def get_survey(live: SurveyDep, headers: CorsDep, response: Response) -> P
     responses={
         410: {"model": ErrorsOut, "description": "The survey is closed"},
         415: {"model": ErrorsOut, "description": "Not JSON"},
+        429: {"model": DetailOut, "description": "Too many responses from this client"},
     },
     openapi_extra={
         "requestBody": {
@@ -169,13 +172,21 @@ async def submit(
     except InvalidAnswers as exc:
         raise ApiError(422, exc.errors) from None
     writer: ResponseWriter = request.app.state.writer
-    new_id, submitted_at = await writer.insert(
-        survey_id=live.id,
-        survey_version_id=live.version_id,
-        answers=answers,
-        csv_cells=render_cells(live.columns, answers),
-        submission_key=f"key:{idempotency_key}" if idempotency_key else None,
-    )
+    try:
+        new_id, submitted_at = await writer.insert(
+            survey_id=live.id,
+            survey_version_id=live.version_id,
+            answers=answers,
+            csv_cells=render_cells(live.columns, answers),
+            submission_key=f"key:{idempotency_key}" if idempotency_key else None,
+            limit=submission_limit(request, live.id),
+        )
+    except RateLimited as exc:
+        raise HTTPException(
+            status_code=429,
+            detail=f"Too many responses from this client; try again in {exc.retry_after} s.",
+            headers={"Retry-After": str(exc.retry_after)},
+        ) from None
     response.headers.update(headers)
     return SubmissionOut(id=new_id, submitted_at=format_time(submitted_at))
 

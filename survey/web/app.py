@@ -7,6 +7,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -17,6 +18,7 @@ from survey import __version__, store
 from survey.db import Database
 from survey.formtokens import FormTokens
 from survey.models import utcnow
+from survey.ratelimit import parse_networks, parse_rate_limit
 from survey.resources import STATIC_DIR
 from survey.settings import Settings
 from survey.web import admin, api, embed, errors, public
@@ -64,6 +66,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.surveys = SurveyCache(settings.definition_cache_seconds)
     app.state.pages = PageCache()
     app.state.writer = ResponseWriter(database)
+    app.state.rate_limit = parse_rate_limit(settings.rate_limit)
+    app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
 
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
@@ -100,6 +104,7 @@ async def _purge_periodically(database: Database, interval: float) -> None:
             now = utcnow()
             store.purge_expired(session, now=now)
             store.purge_sessions(session, now=now)
+            store.purge_hits(session, before=now - timedelta(days=1))
 
     while True:
         try:

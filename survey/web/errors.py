@@ -28,6 +28,7 @@ TITLES = {
     415: N_("Unsupported content type"),
     422: N_("Please check your answers"),
     500: N_("Something went wrong"),
+    429: N_("Too many requests"),
     503: N_("Service unavailable"),
 }
 MESSAGES = {

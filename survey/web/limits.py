@@ -1,4 +1,5 @@
-"""The request body limit, enforced while the body is read.
+"""Limits on what a client may send: the request body, enforced while the
+body is read, and the number of submissions (``submission_limit``).
 
 A body larger than the limit is refused with ``413`` whether its size is
 declared (Content-Length) or not (chunked), without reading more than the
@@ -11,7 +12,11 @@ from __future__ import annotations
 
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from survey.models import utcnow
+from survey.ratelimit import LimitCheck, check_for, client_address
 
 TOO_LARGE = (
     "The answers sent were larger than this survey accepts. Shorten your longest "
@@ -49,3 +54,23 @@ class BodyLimitMiddleware:
             return message
 
         await self.app(scope, limited_receive, send)
+
+
+def client_of(request: Request) -> str:
+    """The client's address: the peer, or behind SURVEY_TRUSTED_PROXIES the
+    right-most untrusted X-Forwarded-For hop."""
+    peer = request.client.host if request.client else None
+    return client_address(
+        peer, request.headers.get("x-forwarded-for"), request.app.state.trusted_proxies
+    )
+
+
+def submission_limit(request: Request, survey_id: int) -> LimitCheck | None:
+    """What this submission is counted under (None when limits are off)."""
+    return check_for(
+        request.app.state.rate_limit,
+        request.app.state.signing_secret,
+        survey_id=survey_id,
+        address=client_of(request),
+        now=utcnow(),
+    )

@@ -23,10 +23,12 @@ from survey.export import render_cells
 from survey.formtokens import BadFormToken, FormToken, FormTokens
 from survey.i18n import N_, choose
 from survey.models import utcnow
+from survey.ratelimit import RateLimited
 from survey.web.cache import SOURCE_MARK, TOKEN_MARK, LiveSurvey, PageCache, SurveyCache
 from survey.web.deps import SessionDep, SurveyDep, database_of, public_base, sent_from_our_pages
 from survey.web.errors import error_page
 from survey.web.headers import frame_policy
+from survey.web.limits import submission_limit
 from survey.web.templating import render, render_string
 from survey.web.writes import ResponseWriter
 
@@ -226,17 +228,37 @@ async def submit_form(
     except InvalidAnswers as exc:
         return _form(request, live, view, tokens, values=fields, errors=exc.errors)
     writer: ResponseWriter = request.app.state.writer
-    await writer.insert(
-        survey_id=live.id,
-        survey_version_id=live.version_id,
-        answers=answers,
-        source=view.source,
-        csv_cells=render_cells(live.columns, answers),
-        # The same rendered form sent twice (a double click, the back button)
-        # is stored once and thanked twice.
-        submission_key=f"form:{token.submission_id}",
-        language=lang,
-    )
+    try:
+        await writer.insert(
+            survey_id=live.id,
+            survey_version_id=live.version_id,
+            answers=answers,
+            source=view.source,
+            csv_cells=render_cells(live.columns, answers),
+            # The same rendered form sent twice (a double click, the back button)
+            # is stored once and thanked twice.
+            submission_key=f"form:{token.submission_id}",
+            language=lang,
+            limit=submission_limit(request, live.id),
+        )
+    except RateLimited as exc:
+        # Nothing is lost: the form comes back with every answer in it.
+        page = _form(
+            request,
+            live,
+            view,
+            tokens,
+            values=fields,
+            errors={},
+            notice=N_(
+                "This form has been sent many times from here in a short while. Wait "
+                "%(seconds)s seconds, then send it again: your answers are still here.",
+                seconds=exc.retry_after,
+            ),
+            status_code=429,
+        )
+        page.headers["Retry-After"] = str(exc.retry_after)
+        return page
     return RedirectResponse(view.url("/thanks"), status_code=303)
 
 
@@ -282,6 +304,7 @@ def _form(
     values: FormValues,
     errors: dict[str, str],
     notice: str | None = None,
+    status_code: int = 422,
 ) -> Response:
     """The form shown again with what the person sent (422)."""
     error_list = _errors_in_page_order(live, errors)
@@ -297,7 +320,7 @@ def _form(
         errors=errors,
         error_list=error_list,
     )
-    response = render(request, "public/form.html", context, status_code=422)
+    response = render(request, "public/form.html", context, status_code=status_code)
     response.headers.update(frame_policy(live.definition))
     return response
 

@@ -25,6 +25,7 @@ from survey import store
 from survey.i18n import N_
 from survey.models import StaffSession, StaffUser, utcnow
 from survey.web.deps import database_of, public_base, sent_from_our_pages
+from survey.web.limits import client_of
 
 COOKIE = "survey_staff"
 SIGN_IN_COOKIE = "survey_sign_in"  # the sign-in form's own CSRF token, before any session
@@ -67,7 +68,7 @@ def sign_in_url(next_path: str) -> str:
 
 
 def client_address(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    return client_of(request)
 
 
 def secure_cookies(request: Request) -> bool:

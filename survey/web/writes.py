@@ -20,14 +20,17 @@ from typing import Any
 
 from survey import store
 from survey.db import Database
+from survey.models import utcnow
+from survey.ratelimit import LimitCheck, RateLimited
 
 Stored = tuple[int, datetime]
+Pending = tuple[dict[str, Any], "LimitCheck | None", "asyncio.Future[Stored]"]
 
 
 class ResponseWriter:
     def __init__(self, database: Database) -> None:
         self.database = database
-        self._pending: list[tuple[dict[str, Any], asyncio.Future[Stored]]] = []
+        self._pending: list[Pending] = []
         self._draining = False
 
     async def insert(
@@ -40,7 +43,10 @@ class ResponseWriter:
         csv_cells: str | None = None,
         submission_key: str | None = None,
         language: str | None = None,
+        limit: LimitCheck | None = None,
     ) -> Stored:
+        """Store a response; raises RateLimited (storing nothing) when
+        ``limit`` says the client has sent too many in this window."""
         future: asyncio.Future[Stored] = asyncio.get_running_loop().create_future()
         row = {
             "survey_id": survey_id,
@@ -51,7 +57,7 @@ class ResponseWriter:
             "submission_key": submission_key,
             "language": language,
         }
-        self._pending.append((row, future))
+        self._pending.append((row, limit, future))
         if not self._draining:
             self._draining = True
             asyncio.get_running_loop().create_task(self._drain())
@@ -62,29 +68,47 @@ class ResponseWriter:
         try:
             while self._pending:
                 batch, self._pending = self._pending, []
-                rows = [row for row, _ in batch]
                 try:
-                    results = await self.database.run(functools.partial(self._write, rows))
+                    results = await self.database.run(functools.partial(self._write, batch))
                 except Exception:
                     await self._one_by_one(batch)
                     continue
-                for (_, future), result in zip(batch, results, strict=True):
-                    if not future.done():
-                        future.set_result(result)
+                for (_, _, future), result in zip(batch, results, strict=True):
+                    _settle(future, result)
         finally:
             self._draining = False
 
-    async def _one_by_one(self, batch: list[tuple[dict[str, Any], asyncio.Future[Stored]]]) -> None:
-        for row, future in batch:
+    async def _one_by_one(self, batch: list[Pending]) -> None:
+        for item in batch:
+            future = item[2]
             try:
-                [result] = await self.database.run(functools.partial(self._write, [row]))
+                [result] = await self.database.run(functools.partial(self._write, [item]))
             except Exception as exc:
                 if not future.done():
                     future.set_exception(exc)
             else:
-                if not future.done():
-                    future.set_result(result)
+                _settle(future, result)
 
-    def _write(self, rows: list[dict[str, Any]]) -> list[Stored]:
+    def _write(self, batch: list[Pending]) -> list[Stored | RateLimited]:
+        results: list[Stored | RateLimited] = []
         with self.database.write_connection() as conn:
-            return [store.insert_response(conn, **row) for row in rows]
+            for row, limit, _future in batch:
+                if limit is not None:
+                    # Counted in the same transaction as the response: no extra commit.
+                    hits = store.count_hit(
+                        conn, client_key=limit.client_key, window_start=limit.window_start
+                    )
+                    if hits > limit.allowed:
+                        results.append(RateLimited(limit.retry_after(utcnow())))
+                        continue
+                results.append(store.insert_response(conn, **row))
+        return results
+
+
+def _settle(future: asyncio.Future[Stored], result: Stored | RateLimited) -> None:
+    if future.done():
+        return
+    if isinstance(result, RateLimited):
+        future.set_exception(result)
+    else:
+        future.set_result(result)

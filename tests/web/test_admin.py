@@ -195,9 +195,11 @@ VIEWER_ROUTES = {
     ("GET", "/admin/surveys/{slug}/responses/{response_id}"),
     ("GET", "/admin/surveys/{slug}/summary"),
     ("GET", "/admin/surveys/{slug}/download"),
+    ("GET", "/admin/surveys/{slug}/spam"),
 }
 ADMIN_ROUTES = {
     ("POST", "/admin/surveys/{slug}/responses/{response_id}/delete"),
+    ("POST", "/admin/surveys/{slug}/spam/{spam_id}/restore"),
     ("GET", "/admin/erase"),
     ("POST", "/admin/erase/check"),
     ("POST", "/admin/erase"),
@@ -229,7 +231,18 @@ def test_every_admin_route_checks_the_role_on_the_server(
 
     other = create_staff(database, "other@example.org", "viewer")
     response_id = add_response(database, answers={"visits_libraries": "often"})
+    from survey.store import insert_spam
+
+    with database.write_connection() as conn:
+        insert_spam(
+            conn,
+            survey_id=1,
+            reason="honeypot",
+            fields={"visits_libraries": ["often"]},
+            source=None,
+        )
     values = {
+        "{spam_id}": "1",
         "{slug}": SLUG,
         "{response_id}": str(response_id),
         "{user_id}": str(other),

@@ -10,6 +10,7 @@ import io
 import json
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
@@ -80,3 +81,38 @@ def test_naughty_strings_never_render_unescaped(client: TestClient) -> None:
         name = soup.select_one("#name")
         assert name is not None
         assert name["value"] == text.replace("\r\n", "\n").replace("\r", "\n"), text
+
+
+def test_naughty_strings_never_render_unescaped_on_staff_pages(
+    client: TestClient, database: Any
+) -> None:
+    from tests.helpers import ADMIN_EMAIL, add_response, create_staff, sign_in
+
+    ids = [
+        add_response(
+            database,
+            answers={"visits_libraries": "often", "lessons": text, "name": text, "places": text},
+        )
+        for text in NAUGHTY
+        if text.strip()
+    ]
+    create_staff(database, ADMIN_EMAIL, "admin")
+    assert sign_in(client, ADMIN_EMAIL).status_code == 303
+    pages = [
+        "/admin/surveys/libraries-abroad/responses",
+        "/admin/surveys/libraries-abroad/summary",
+        *(f"/admin/surveys/libraries-abroad/responses/{i}" for i in ids[::7]),
+    ]
+    for path in pages:
+        page = client.get(path)
+        assert page.status_code == 200, path
+        soup = BeautifulSoup(page.text, "html.parser")
+        assert [s.get("src") for s in soup.select("script")] == ["/static/form.js"], path
+        for element in soup.find_all(True):
+            assert not any(name.lower().startswith("on") for name in element.attrs), path
+    one = BeautifulSoup(
+        client.get(f"/admin/surveys/libraries-abroad/responses/{ids[0]}").text, "html.parser"
+    )
+    shown = {div.dt.get_text(): div.dd.get_text() for div in one.select(".summary-list > div")}
+    first = next(text for text in NAUGHTY if text.strip())
+    assert shown["What are you learning?"] == first

@@ -86,3 +86,47 @@ def test_a_form_sent_too_fast_goes_to_the_spam_folder(
     patient = {"_token": earlier, "visits_libraries": "sometimes"}
     assert patient_client.post(FORM, data=patient).status_code == 303
     assert stored_answers(database) == [{"visits_libraries": "sometimes"}]
+
+
+def test_an_admin_restores_a_person_caught_by_mistake(
+    client: TestClient, database: Database
+) -> None:
+    from tests.helpers import ADMIN_EMAIL, create_staff, csrf_token, sign_in
+
+    fields = {
+        "_token": form_token(client, FORM),
+        "visits_libraries": "often",
+        "lessons": "Quiet rooms",
+        "_homepage": "https://autofill.example",  # a browser's autofill, not a bot
+    }
+    assert client.post(FORM, data=fields).status_code == 303
+    assert stored_answers(database) == []
+    create_staff(database, ADMIN_EMAIL, "admin")
+    sign_in(client, ADMIN_EMAIL)
+    folder = client.get("/admin/surveys/libraries-abroad/spam")
+    assert "Quiet rooms" in folder.text
+    assert "The hidden field was filled" in folder.text
+    token = csrf_token(client, "/admin/surveys/libraries-abroad/spam")
+    restored = client.post("/admin/surveys/libraries-abroad/spam/1/restore", data={"_csrf": token})
+    assert restored.status_code == 303
+    assert stored_answers(database) == [{"visits_libraries": "often", "lessons": "Quiet rooms"}]
+    assert "The spam folder is empty." in client.get(restored.headers["location"]).text
+    again = client.post("/admin/surveys/libraries-abroad/spam/1/restore", data={"_csrf": token})
+    assert again.status_code == 404
+
+
+def test_spam_that_is_not_a_valid_answer_stays_in_the_folder(
+    client: TestClient, database: Database
+) -> None:
+    from survey.store import insert_spam
+    from tests.helpers import ADMIN_EMAIL, create_staff, csrf_token, sign_in
+
+    with database.write_connection() as conn:
+        insert_spam(conn, survey_id=1, reason="too fast", fields={"lessons": ["x"]}, source=None)
+    create_staff(database, ADMIN_EMAIL, "admin")
+    sign_in(client, ADMIN_EMAIL)
+    token = csrf_token(client, "/admin/surveys/libraries-abroad/spam")
+    refused = client.post("/admin/surveys/libraries-abroad/spam/1/restore", data={"_csrf": token})
+    assert refused.status_code == 422
+    assert "visits_libraries: Choose an option" in refused.text
+    assert stored_answers(database) == []

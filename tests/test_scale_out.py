@@ -1,0 +1,77 @@
+"""Two `survey serve` processes on two ports sharing one PostgreSQL, as two app
+hosts would: the rate limit, duplicate suppression and the counts hold
+across both."""
+
+from __future__ import annotations
+
+import json
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tests.helpers import Server, create_postgres_database, drop_postgres_database
+
+SURVEY = str(Path(sys.executable).with_name("survey"))
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def two_servers(postgres_server_url: str) -> Iterator[tuple[Server, Server, str]]:
+    url, admin = create_postgres_database(postgres_server_url)
+    env = {"SURVEY_DATABASE_URL": url, "SURVEY_RATE_LIMIT": "5/minute"}
+    first = Server([SURVEY], env)
+    try:
+        first.wait_ready()  # migrates; the second then finds the schema in place
+        second = Server([SURVEY], env)
+        try:
+            second.wait_ready()
+            yield first, second, url
+        finally:
+            second.stop()
+    finally:
+        first.stop()
+        drop_postgres_database(admin, url)
+
+
+def post(server: Server, key: str | None = None) -> tuple[int, dict[str, object]]:
+    headers = {"Content-Type": "application/json"}
+    if key:
+        headers["Idempotency-Key"] = key
+    request = urllib.request.Request(
+        f"{server.url}/api/surveys/libraries-abroad/responses",
+        data=json.dumps({"answers": {"visits_libraries": "often"}}).encode(),
+        headers=headers,
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_limits_duplicates_and_counts_hold_across_two_servers(
+    two_servers: tuple[Server, Server, str],
+) -> None:
+    first, second, url = two_servers
+    # The same Idempotency-Key sent to each server: one response.
+    status_a, body_a = post(first, key="retry-42")
+    status_b, body_b = post(second, key="retry-42")
+    assert (status_a, status_b) == (201, 201)
+    assert body_a["id"] == body_b["id"]
+    # Five a minute per client and survey, counted together: two used above.
+    statuses = [post(server)[0] for server in (first, second) * 3]
+    assert statuses == [201, 201, 201, 429, 429, 429]
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.exec_driver_sql("SELECT count(*), count(DISTINCT id) FROM response").one()
+            hits = conn.exec_driver_sql("SELECT sum(hits) FROM rate_limit_hit").scalar_one()
+    finally:
+        engine.dispose()
+    assert tuple(rows) == (4, 4)
+    assert hits == 8  # every attempt counted once, whichever server took it
