@@ -99,3 +99,32 @@ def test_every_concurrent_submission_is_stored_exactly_once(
     assert {r["lessons"] for r in rows} == {
         f"client {i % clients} #{i}" for i in range(submissions)
     }
+
+
+def test_oversized_headers_and_too_many_fields_are_refused_and_the_server_stays_up(
+    tmp_path: Path,
+) -> None:
+    import socket
+    import urllib.parse
+
+    server = Server(SURVEY, {"SURVEY_DATABASE_URL": f"sqlite:///{tmp_path / 'survey.db'}"})
+    try:
+        server.wait_ready()
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+            sock.sendall(
+                b"GET /s/libraries-abroad HTTP/1.1\r\nHost: x\r\nX-Big: "
+                + b"a" * 200_000
+                + b"\r\n\r\n"
+            )
+            answer = sock.recv(200)
+        # httptools takes any size; the app refuses it before doing any work.
+        assert answer.startswith(b"HTTP/1.1 431"), answer
+        fields = urllib.parse.urlencode([(f"f{n}", "x") for n in range(5000)]).encode()
+        request = urllib.request.Request(f"{server.url}/s/libraries-abroad", data=fields)
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+        assert refused.value.code in (400, 413)
+        with urllib.request.urlopen(f"{server.url}/healthz", timeout=10) as health:
+            assert health.status == 200
+    finally:
+        server.stop()

@@ -13,6 +13,7 @@ from __future__ import annotations
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from survey.models import utcnow
@@ -29,6 +30,14 @@ class BodyTooLarge(HTTPException):
         super().__init__(status_code=413, detail=TOO_LARGE)
 
 
+# Browsers send a few KB of headers; the server under uvicorn (httptools)
+# takes any size, so a request whose header block is larger than this is
+# answered 431 before any of the app's work (a proxy should refuse it first:
+# see large_client_header_buffers in the README's nginx example).
+MAX_HEADER_BYTES = 32 * 1024
+MAX_HEADER_COUNT = 100
+
+
 class BodyLimitMiddleware:
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
         self.app = app
@@ -37,6 +46,14 @@ class BodyLimitMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        headers = scope["headers"]
+        if (
+            len(headers) > MAX_HEADER_COUNT
+            or sum(len(name) + len(value) for name, value in headers) > MAX_HEADER_BYTES
+        ):
+            response = PlainTextResponse("Request headers too large.", status_code=431)
+            await response(scope, receive, send)
             return
         declared = Headers(scope=scope).get("content-length", "")
         too_large_declared = declared.isdigit() and int(declared) > self.max_bytes

@@ -32,7 +32,7 @@ from survey.web.limits import submission_limit
 from survey.web.templating import render, render_string
 from survey.web.writes import ResponseWriter
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter()
 
 MAX_FORM_FIELDS = 1000
 TOKEN_FIELD = "_token"  # noqa: S105 - a field name, not a secret
@@ -125,20 +125,22 @@ class View:
         return f"/s/{self.slug}{path}" + (f"?{urlencode(query)}" if query else "")
 
 
-def _language(request: Request, live: LiveSurvey) -> tuple[str, str | None]:
+def _language(
+    request: Request, live: LiveSurvey, asked: str | None = None
+) -> tuple[str, str | None]:
     """?lang= wins, then the browser's languages, then the survey's own.
 
     Returns the language and what the page's links carry: the language
     whenever it is not simply the survey's own, so that errors and the thanks
     page stay in it without a cookie.
     """
-    asked = request.query_params.get("lang")
+    asked = asked or request.query_params.get("lang")
     lang = choose(asked, request.headers.get("accept-language"), live.definition.languages)
     request.state.lang = lang
     return lang, (lang if asked == lang or lang != live.definition.lang else None)
 
 
-@router.get("/", response_class=HTMLResponse)
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def index(request: Request, session: SessionDep) -> Response:
     now = utcnow()
     cache: SurveyCache = request.app.state.surveys
@@ -150,14 +152,36 @@ def index(request: Request, session: SessionDep) -> Response:
     )
 
 
-@router.get("/s/{slug}", response_class=HTMLResponse, name="survey_form")
+def _html(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"text/html": {"schema": {"type": "string"}}}}
+
+
+# The form's own routes are in the OpenAPI schema too (as HTML), so that the
+# fuzzing test sends them random bodies as well.
+FORM_PAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _html("A query parameter that cannot be read"),
+    404: _html("No such survey"),
+    410: _html("The survey is closed"),
+}
+LangQuery = Annotated[str | None, Query(description="Language: en, es, fr or ar")]
+
+
+@router.get(
+    "/s/{slug}",
+    response_class=HTMLResponse,
+    name="survey_form",
+    tags=["form"],
+    summary="The survey's form page (HTML)",
+    responses=FORM_PAGE_RESPONSES,
+)
 async def show_form(
     request: Request,
     live: SurveyDep,
     embed: EmbedQuery = False,
     source: str | None = None,
+    lang: LangQuery = None,
 ) -> Response:
-    lang, carried = _language(request, live)
+    lang, carried = _language(request, live, lang)
     view = View(live.definition.slug, embed, clean_source(source), carried)
     if not live.is_open(utcnow()):
         return _closed(request, live, view)
@@ -188,15 +212,41 @@ async def show_form(
     return HTMLResponse(html, headers=frame_policy(live.definition))
 
 
-@router.post("/s/{slug}", response_class=HTMLResponse)
+@router.post(
+    "/s/{slug}",
+    response_class=HTMLResponse,
+    tags=["form"],
+    summary="Send the form (HTML): 303 to the thanks page, or the form again",
+    responses={
+        **FORM_PAGE_RESPONSES,
+        200: _html("Not used: a stored answer redirects"),
+        303: {"description": "Stored (or set aside as spam): go to the thanks page"},
+        400: _html("A body that is not UTF-8 form data, or too many fields"),
+        403: _html("Sent from another site's page"),
+        413: _html("A body over the limit"),
+        422: _html("The form again, with every answer kept and a message for each problem"),
+        429: _html("Sent too often from here: the form again, answers kept"),
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "schema": {"type": "object", "additionalProperties": {"type": "string"}}
+                }
+            },
+        }
+    },
+)
 async def submit_form(
     request: Request,
     fields: FormDep,
     live: SurveyDep,
     tokens: TokensDep,
     embed: EmbedQuery = False,
+    lang: LangQuery = None,
 ) -> Response:
-    lang, carried = _language(request, live)
+    lang, carried = _language(request, live, lang)
     view = View(live.definition.slug, embed, clean_source(_first(fields, SOURCE_FIELD)), carried)
     if not live.is_open(utcnow()):
         return _closed(request, live, view)
@@ -262,7 +312,9 @@ async def submit_form(
     return RedirectResponse(view.url("/thanks"), status_code=303)
 
 
-@router.get("/s/{slug}/thanks", response_class=HTMLResponse, name="survey_thanks")
+@router.get(
+    "/s/{slug}/thanks", response_class=HTMLResponse, name="survey_thanks", include_in_schema=False
+)
 async def thanks(request: Request, live: SurveyDep, embed: EmbedQuery = False) -> Response:
     lang, carried = _language(request, live)
     view = View(live.definition.slug, embed, None, carried)

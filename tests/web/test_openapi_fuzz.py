@@ -47,4 +47,6 @@ def test_every_operation_answers_within_its_schema(
             checked.append(operation.label)
     assert "POST /api/surveys/{slug}/responses" in checked
     assert "GET /api/surveys/{slug}/responses.csv" in checked
+    assert "POST /s/{slug}" in checked  # the form is fuzzed too
+    assert "GET /s/{slug}" in checked
     assert len(checked) >= 5
