@@ -87,6 +87,13 @@ def _page(
     return render(request, name, {"staff": staff, **context}, status_code=status_code)
 
 
+def _audit(session: Session, request: Request, staff: Staff, action: str, **detail: Any) -> None:
+    """One line of the audit trail for what this staff member just did."""
+    store.record(
+        session, action=action, actor=staff.email, client=client_address(request), **detail
+    )
+
+
 def _see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
@@ -211,7 +218,7 @@ def sign_out(request: Request, staff: StaffDep) -> Response:
     assert staff.session.id is not None
     with database_of(request).begin(write=True) as session:
         store.end_session(session, staff_session_id=staff.session.id)
-        store.record(session, action="sign_out", actor=staff.email, client=client_address(request))
+        _audit(session, request, staff, "sign_out")
     response = _see_other("/admin/login")
     response.delete_cookie(COOKIE, path="/")
     return response
@@ -381,11 +388,11 @@ def delete_response(request: Request, staff: AdminDep, slug: str, response_id: i
             raise HTTPException(
                 status_code=404, detail=N_("There is no such response (it may have been deleted).")
             )
-        store.record(
+        _audit(
             session,
-            action="delete_response",
-            actor=staff.email,
-            client=client_address(request),
+            request,
+            staff,
+            "delete_response",
             survey_slug=slug,
             response_id=response_id,
         )
@@ -438,11 +445,11 @@ def download(
             session.connection(), survey_id=view.id, where=where, types=view.types
         )
     with database.begin(write=True) as session:
-        store.record(
+        _audit(
             session,
-            action="export",
-            actor=staff.email,
-            client=client_address(request),
+            request,
+            staff,
+            "export",
             survey_slug=slug,
             format=format,
             filters=where.describe(),
@@ -526,11 +533,11 @@ def restore_spam(request: Request, staff: AdminDep, slug: str, spam_id: int) -> 
             submitted_at=spam.received_at,
         )
         session.delete(spam)
-        store.record(
+        _audit(
             session,
-            action="spam_restore",
-            actor=staff.email,
-            client=client_address(request),
+            request,
+            staff,
+            "spam_restore",
             survey_slug=slug,
             spam_id=spam_id,
         )
@@ -580,11 +587,11 @@ def erase(
         responses_deleted, spam_deleted = store.erase_by_email(session, email=address)
         # The trail records that an erasure happened and how much went, not
         # whose: keeping the address would keep what was asked to be erased.
-        store.record(
+        _audit(
             session,
-            action="erase",
-            actor=staff.email,
-            client=client_address(request),
+            request,
+            staff,
+            "erase",
             responses=responses_deleted,
             spam=spam_deleted,
         )
@@ -641,11 +648,11 @@ def create_user(
                 store.create_user(
                     session, email=address, password_hash=hash_password(password), role=role
                 )
-                store.record(
+                _audit(
                     session,
-                    action="user_create",
-                    actor=staff.email,
-                    client=client_address(request),
+                    request,
+                    staff,
+                    "user_create",
                     user=address,
                     role=role,
                 )
@@ -675,11 +682,11 @@ def change_user(
             store.disable_user(session, user=user)
         else:
             store.enable_user(session, user=user)
-        store.record(
+        _audit(
             session,
-            action=f"user_{change}",
-            actor=staff.email,
-            client=client_address(request),
+            request,
+            staff,
+            f"user_{change}",
             user=user.email,
         )
     return _see_other("/admin/users")
@@ -725,11 +732,11 @@ def create_token(
         )
     with database_of(request).begin(write=True) as session:
         token, plain = store.create_token(session, name=name.strip())
-        store.record(
+        _audit(
             session,
-            action="token_create",
-            actor=staff.email,
-            client=client_address(request),
+            request,
+            staff,
+            "token_create",
             token_id=token.id,
             name=token.name,
         )
@@ -743,11 +750,11 @@ def revoke_token(request: Request, staff: AdminDep, token_id: int) -> Response:
         token = store.revoke_token(session, token_id=token_id)
         if token is None:
             raise HTTPException(status_code=404, detail=N_("There is no such token."))
-        store.record(
+        _audit(
             session,
-            action="token_revoke",
-            actor=staff.email,
-            client=client_address(request),
+            request,
+            staff,
+            "token_revoke",
             token_id=token_id,
             name=token.name,
         )
@@ -780,11 +787,11 @@ def load_survey(
         )
     with database_of(request).begin(write=True) as session:
         result = store.load_definition(session, definition=parsed)
-        store.record(
+        _audit(
             session,
-            action="survey_load",
-            actor=staff.email,
-            client=client_address(request),
+            request,
+            staff,
+            "survey_load",
             survey_slug=result.slug,
             outcome=result.outcome,
             version=result.version,
