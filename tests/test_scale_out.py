@@ -51,7 +51,8 @@ def post(server: Server, key: str | None = None) -> tuple[int, dict[str, object]
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
+        with error:  # an HTTPError holds the connection open
+            return error.code, json.loads(error.read())
 
 
 def test_limits_duplicates_and_counts_hold_across_two_servers(

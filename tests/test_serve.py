@@ -27,7 +27,8 @@ def post_json(url: str, body: dict[str, object]) -> tuple[int, dict[str, object]
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
+        with error:  # an HTTPError holds the connection open
+            return error.code, json.loads(error.read())
 
 
 class TwoWorkers(Server):
@@ -124,6 +125,7 @@ def test_oversized_headers_and_too_many_fields_are_refused_and_the_server_stays_
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(request, timeout=10)
         assert refused.value.code in (400, 413)
+        refused.value.close()  # an HTTPError holds the connection open
         with urllib.request.urlopen(f"{server.url}/healthz", timeout=10) as health:
             assert health.status == 200
     finally:

@@ -222,7 +222,8 @@ def test_every_page_is_valid_html(site: Server, tmp_path: Path) -> None:
             with opener.open(site.url + path, data=body) as response:
                 return str(response.read().decode())
         except urllib.error.HTTPError as error:  # 404, 422: their pages count too
-            return str(error.read().decode())
+            with error:
+                return str(error.read().decode())
 
     pages = {}
     for name, path, _button in MEMBER_PAGES:
