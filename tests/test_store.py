@@ -8,6 +8,7 @@ from sqlmodel import select
 
 from survey import store
 from survey.db import Database
+from survey.definitions import SurveyDefinition
 from survey.models import ApiToken, Response
 from tests.helpers import add_response, definition_from, load, stored_answers
 
@@ -81,3 +82,40 @@ def test_a_response_for_a_missing_version_is_refused_whole(database: Database) -
             conn, survey_id=survey.id, survey_version_id=9999, answers={"colour": "red"}
         )
     assert stored_answers(database) == []
+
+
+def test_a_batch_of_responses_comes_back_in_order_with_duplicates_resolved(
+    database: Database, bundled: SurveyDefinition
+) -> None:
+    with database.session() as session:
+        survey = store.get_survey(session, slug="libraries-abroad")
+        assert survey is not None
+        assert survey.id is not None
+        version_id = store.current_version(session, survey=survey).id
+    rows = [
+        {
+            "survey_id": survey.id,
+            "survey_version_id": version_id,
+            "answers": {"visits_libraries": value},
+            "submission_key": key,
+        }
+        for value, key in [
+            ("often", "form:a"),
+            ("sometimes", None),
+            ("not_yet", "form:a"),  # the same form again, in the same batch
+            ("often", "form:b"),
+        ]
+    ]
+    with database.write_connection() as conn:
+        first = store.insert_responses(conn, rows)
+    with database.write_connection() as conn:
+        again = store.insert_responses(conn, rows[3:] + rows[:1])  # both already stored
+    ids = [new_id for new_id, _ in first]
+    assert ids[0] == ids[2]
+    assert len(set(ids)) == 3
+    assert [new_id for new_id, _ in again] == [ids[3], ids[0]]
+    assert stored_answers(database) == [
+        {"visits_libraries": "often"},
+        {"visits_libraries": "sometimes"},
+        {"visits_libraries": "often"},
+    ]

@@ -90,8 +90,9 @@ class ResponseWriter:
                 _settle(future, result)
 
     def _write(self, batch: list[Pending]) -> list[Stored | RateLimited]:
-        results: list[Stored | RateLimited] = []
+        results: list[Stored | RateLimited | None] = []
         with self.database.write_connection() as conn:
+            accepted: list[dict[str, Any]] = []
             for row, limit, _future in batch:
                 if limit is not None:
                     # Counted in the same transaction as the response: no extra commit.
@@ -101,8 +102,10 @@ class ResponseWriter:
                     if hits > limit.allowed:
                         results.append(RateLimited(limit.retry_after(utcnow())))
                         continue
-                results.append(store.insert_response(conn, **row))
-        return results
+                results.append(None)
+                accepted.append(row)
+            stored = iter(store.insert_responses(conn, accepted))
+        return [next(stored) if result is None else result for result in results]
 
 
 def _settle(future: asyncio.Future[Stored], result: Stored | RateLimited) -> None:
