@@ -9,8 +9,9 @@ address) are filled.
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from html import escape
@@ -22,6 +23,7 @@ from survey import store
 from survey.definitions import SurveyDefinition
 from survey.export import Column, question_columns
 
+_FAILED = object()  # what waiters of a failed load_once see
 TOKEN_MARK = "@@form-token@@"  # noqa: S105 - a placeholder, not a secret
 SOURCE_MARK = "@@source@@"
 # The same mark as it comes out of urlencode() in a link.
@@ -64,6 +66,7 @@ class SurveyCache:
     def __init__(self, max_age_seconds: float) -> None:
         self.max_age_seconds = max_age_seconds
         self._by_slug: dict[str, _Entry] = {}
+        self._loading: dict[str, asyncio.Future[object]] = {}
 
     def fresh(self, slug: str) -> LiveSurvey | None:
         """The cached survey if it was checked recently enough, else None.
@@ -84,6 +87,36 @@ class SurveyCache:
 
     def forget(self, slug: str) -> None:
         self._by_slug.pop(slug, None)
+
+    async def load_once(
+        self, slug: str, load: Callable[[], Awaitable[LiveSurvey | None]]
+    ) -> LiveSurvey | None:
+        """``load`` for a survey, once for all the requests that want it now.
+
+        A process that has just started (or a survey nobody asked for yet)
+        gets its first requests all at once; without this, each of them would
+        read and parse the survey, one after another on SQLite's one thread,
+        and the last would wait for all the others (the form page's p99 tail
+        in the benchmark).  If the load fails, each waiter tries on its own.
+        """
+        pending = self._loading.get(slug)
+        if pending is not None:
+            result = await asyncio.shield(pending)
+            if result is not _FAILED:
+                return result  # type: ignore[return-value]
+            return await load()
+        future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        self._loading[slug] = future
+        try:
+            live = await load()
+        except BaseException:
+            future.set_result(_FAILED)
+            raise
+        else:
+            future.set_result(live)
+            return live
+        finally:
+            del self._loading[slug]
 
     def load(self, session: Session, slug: str) -> LiveSurvey | None:
         """Read the survey from the database (blocking) and remember it."""

@@ -83,7 +83,7 @@ async def find_survey(request: Request, slug: str) -> LiveSurvey:
                 return cache.load(session, slug)
 
         try:
-            live = await database.run(lookup)
+            live = await cache.load_once(slug, lambda: database.run(lookup))
         except BaseException:
             cache.forget(slug)  # let the next request try again
             raise

@@ -8,6 +8,7 @@ from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 
 from survey.db import Database
+from survey.definitions import SurveyDefinition
 from survey.settings import Settings
 from survey.web.app import create_app
 from survey.web.cache import SOURCE_MARK, SOURCE_MARK_IN_URL, TOKEN_MARK, RenderedPage
@@ -60,3 +61,38 @@ def test_a_new_version_is_served_once_the_cache_ages(
     load(database, definition_from(text))
     time.sleep(0.6)
     assert "Libraries Abroad 2027" in cached_client.get("/s/libraries-abroad").text
+
+
+def test_a_burst_of_first_requests_reads_the_survey_once(
+    database: Database, bundled: SurveyDefinition
+) -> None:
+    """Sixty-four requests arriving together at a cold cache share one load."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from survey.web.cache import SurveyCache
+
+    cache = SurveyCache(max_age_seconds=60)
+    loads = 0
+
+    async def burst() -> list[object]:
+        async def load() -> object:
+            nonlocal loads
+            loads += 1
+            await asyncio.sleep(0.05)  # the database's time, during which others arrive
+
+            def read() -> object:
+                with database.session() as session:
+                    return cache.load(session, "libraries-abroad")
+
+            return await asyncio.to_thread(read)
+
+        return list(
+            await asyncio.gather(*(cache.load_once("libraries-abroad", load) for _ in range(64)))
+        )
+
+    with ThreadPoolExecutor(1) as pool:
+        results = pool.submit(lambda: asyncio.run(burst())).result()
+    assert loads == 1
+    assert all(result is results[0] for result in results)
+    assert results[0] is not None
