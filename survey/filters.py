@@ -29,10 +29,6 @@ class FilterError(ValueError):
         self.name = name
 
 
-# The CSV export has always called this BadBound.
-BadBound = FilterError
-
-
 @dataclass(frozen=True)
 class ResponseFilter:
     since: datetime | None = None

@@ -187,3 +187,24 @@ def csrf_token(client: Any, path: str = "/admin") -> str:
     match = re.search(r'name="_csrf" value="([^"]+)"', client.get(path).text)
     assert match, f"no CSRF token on {path}"
     return match.group(1)
+
+
+def post_json(
+    url: str, body: dict[str, object], headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, object]]:
+    """POST JSON to a real server; (status, decoded body) for errors too."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        headers={"content-type": "application/json", **(headers or {})},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        with error:  # an HTTPError holds the connection open
+            return error.code, json.loads(error.read())

@@ -14,7 +14,7 @@ from survey.export import (
     question_columns,
     render_cells,
 )
-from survey.filters import BadBound, parse_bound
+from survey.filters import FilterError, parse_bound
 
 
 @pytest.mark.parametrize(
@@ -41,7 +41,7 @@ def test_bounds_are_whole_days_or_exact_times() -> None:
     moment = parse_bound("2027-01-31T18:00:00+03:00", name="since", upper=False)
     assert moment == datetime(2027, 1, 31, 15, tzinfo=UTC)
     assert parse_bound("", name="since", upper=False) is None
-    with pytest.raises(BadBound) as caught:
+    with pytest.raises(FilterError) as caught:
         parse_bound("31/01/2027", name="until", upper=True)
     assert caught.value.name == "until"
 

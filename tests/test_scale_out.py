@@ -4,17 +4,14 @@ across both."""
 
 from __future__ import annotations
 
-import json
 import sys
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from tests.helpers import Server, create_postgres_database, drop_postgres_database
+from tests.helpers import Server, create_postgres_database, drop_postgres_database, post_json
 
 SURVEY = str(Path(sys.executable).with_name("survey"))
 pytestmark = pytest.mark.slow
@@ -39,20 +36,11 @@ def two_servers(postgres_server_url: str) -> Iterator[tuple[Server, Server, str]
 
 
 def post(server: Server, key: str | None = None) -> tuple[int, dict[str, object]]:
-    headers = {"Content-Type": "application/json"}
-    if key:
-        headers["Idempotency-Key"] = key
-    request = urllib.request.Request(
+    return post_json(
         f"{server.url}/api/surveys/libraries-abroad/responses",
-        data=json.dumps({"answers": {"visits_libraries": "often"}}).encode(),
-        headers=headers,
+        {"answers": {"visits_libraries": "often"}},
+        {"Idempotency-Key": key} if key else None,
     )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        with error:  # an HTTPError holds the connection open
-            return error.code, json.loads(error.read())
 
 
 def test_limits_duplicates_and_counts_hold_across_two_servers(

@@ -4,31 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import sys
 import threading
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import Server
+from tests.helpers import Server, post_json
 
 pytestmark = pytest.mark.slow
 SURVEY = [str(Path(sys.executable).with_name("survey"))]
-
-
-def post_json(url: str, body: dict[str, object]) -> tuple[int, dict[str, object]]:
-    request = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers={"content-type": "application/json"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        with error:  # an HTTPError holds the connection open
-            return error.code, json.loads(error.read())
 
 
 class TwoWorkers(Server):

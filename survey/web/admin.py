@@ -46,13 +46,13 @@ from survey.i18n import N_, choose
 from survey.models import Survey, utcnow
 from survey.reports import answer_text, summarise
 from survey.web.deps import database_of
+from survey.web.limits import client_of
 from survey.web.staff import (
     COOKIE,
     SIGN_IN_COOKIE,
     AdminDep,
     Staff,
     StaffDep,
-    client_address,
     current_staff,
     new_sign_in_token,
     secure_cookies,
@@ -89,9 +89,7 @@ def _page(
 
 def _audit(session: Session, request: Request, staff: Staff, action: str, **detail: Any) -> None:
     """One line of the audit trail for what this staff member just did."""
-    store.record(
-        session, action=action, actor=staff.email, client=client_address(request), **detail
-    )
+    store.record(session, action=action, actor=staff.email, client=client_of(request), **detail)
 
 
 def _see_other(url: str) -> RedirectResponse:
@@ -157,7 +155,7 @@ async def sign_in(
             error=N_("The sign-in form had expired. Enter your details again."),
             status_code=403,
         )
-    client = client_address(request)
+    client = client_of(request)
     address = email.strip().lower()
 
     def attempt() -> tuple[str, str | None]:

@@ -25,7 +25,6 @@ from survey import store
 from survey.i18n import N_
 from survey.models import StaffSession, StaffUser, utcnow
 from survey.web.deps import database_of, public_base, sent_from_our_pages
-from survey.web.limits import client_of
 
 COOKIE = "survey_staff"
 SIGN_IN_COOKIE = "survey_sign_in"  # the sign-in form's own CSRF token, before any session
@@ -65,10 +64,6 @@ def signer(request: Request, purpose: str) -> Signer:
 
 def sign_in_url(next_path: str) -> str:
     return f"/admin/login?next={quote(next_path, safe='/')}"
-
-
-def client_address(request: Request) -> str | None:
-    return client_of(request)
 
 
 def secure_cookies(request: Request) -> bool:
