@@ -9,11 +9,12 @@ that the time a failed sign-in takes does not tell which accounts exist.
 from __future__ import annotations
 
 from functools import cache
-
-from pwdlib import PasswordHash
-from pwdlib.hashers.argon2 import Argon2Hasher
+from typing import TYPE_CHECKING
 
 from survey.i18n import N_
+
+if TYPE_CHECKING:
+    from pwdlib import PasswordHash
 
 ROLES = ("viewer", "admin")
 MIN_LENGTH = 12
@@ -22,6 +23,11 @@ MAX_LENGTH = 1024  # Argon2 takes any length; this bounds the work one request a
 
 @cache
 def _hasher() -> PasswordHash:
+    # Imported on first use: the commands that never touch a password (export
+    # above all) do not pay for loading Argon2.
+    from pwdlib import PasswordHash
+    from pwdlib.hashers.argon2 import Argon2Hasher
+
     return PasswordHash((Argon2Hasher(),))
 
 

@@ -14,19 +14,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 import anyio.to_thread
 import sqlalchemy as sa
-from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from alembic import command
 from survey.resources import migrations_dir
 from survey.settings import Settings
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +148,11 @@ def _casefold(value: object) -> object:
     return value.casefold() if isinstance(value, str) else value
 
 
+# Alembic is imported only where migrations run: it is a tenth of a second of
+# start-up that `survey export` and the other short commands do not need.
 def alembic_config(settings: Settings) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(migrations_dir()))
     config.attributes["database_url"] = settings.database_url
@@ -157,4 +162,6 @@ def alembic_config(settings: Settings) -> Config:
 
 def migrate(settings: Settings) -> None:
     """Bring the schema up to date; the migrations are the only source of it."""
+    from alembic import command
+
     command.upgrade(alembic_config(settings), "head")

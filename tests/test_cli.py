@@ -103,6 +103,25 @@ def test_the_installed_console_script_runs(env: str) -> None:
         assert command in result.stdout
 
 
+def test_an_export_does_not_load_what_only_other_commands_need(env: str, tmp_path: Path) -> None:
+    # A 100,000-row export takes about a second, much of it Python's start-up:
+    # Alembic (migrations) and Argon2 (passwords) are loaded only by the
+    # commands that use them.
+    assert main(["load", str(BUNDLED)]) == 0
+    probe = (
+        "import sys\n"
+        "from survey.cli import main\n"
+        "code = main(['export', 'libraries-abroad', '-o', sys.argv[1]])\n"
+        "print(code, [m for m in ('alembic', 'pwdlib', 'argon2') if m in sys.modules])\n"
+    )
+    out = tmp_path / "out.csv"
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(out)], capture_output=True, text=True, check=False
+    )
+    assert result.stdout.split() == ["0", "[]"], result.stderr
+    assert out.read_text(encoding="utf-8").startswith("response_id,submitted_at,")
+
+
 def test_user_create_list_disable(
     env: str,
     database: Database,
