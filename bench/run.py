@@ -34,6 +34,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from survey.web.server import LOOPS, event_loop
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 SURVEY = str(BIN / "survey")
@@ -101,11 +103,18 @@ def serve(command: list[str], env: dict[str, str], ready_path: str) -> Iterator[
         process.wait(timeout=30)
 
 
+# The --loop both the product and the references run with.
+LOOP = "auto"
+
+
 def product(workers: int, db_url: str) -> list[str]:
-    return [SURVEY, "serve", "--port", "{port}", "--workers", str(workers)]
+    return [SURVEY, "serve", "--port", "{port}", "--workers", str(workers), "--loop", LOOP]
 
 
 def reference(workers: int) -> list[str]:
+    # The same server settings as `survey serve`: the loop, httptools, and
+    # TCP_NODELAY on every connection (survey/web/server.py), so that the
+    # ratio is about the app, not about how uvicorn was started.
     return [
         UVICORN,
         "bench.reference_app:app",
@@ -114,9 +123,9 @@ def reference(workers: int) -> list[str]:
         "--workers",
         str(workers),
         "--loop",
-        "uvloop",
+        event_loop(LOOP, workers),
         "--http",
-        "httptools",
+        "survey.web.server:NoDelayHttpProtocol",
     ]
 
 
@@ -722,7 +731,15 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000,1000000", help="export sizes")
     parser.add_argument("--staff-size", type=int, default=100_000, help="responses")
     parser.add_argument("--only", default="form,submit,export,staff,cold")
+    parser.add_argument(
+        "--loop",
+        choices=LOOPS,
+        default="auto",
+        help="survey serve --loop, for the product and the references alike",
+    )
     args = parser.parse_args()
+    global LOOP  # one choice for the whole run
+    LOOP = args.loop
     for tool in ("wrk", "sqlite3", "psql", "curl", "/usr/bin/time"):
         if shutil.which(tool) is None:
             sys.exit(
@@ -742,6 +759,7 @@ def main() -> None:
         "connections": CONNECTIONS,
         "seconds_per_run": args.seconds,
         "repeats": args.repeats,
+        "loop": args.loop,
     }
     steps: list[tuple[str, str, Callable[[], Any]]] = []
     with tempfile.TemporaryDirectory(prefix="survey-bench-") as tmp:

@@ -57,9 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     serve.add_argument(
         "--loop",
-        choices=["asyncio", "uvloop"],
-        default="asyncio",
-        help="event loop (default asyncio: a steadier p99 in the benchmark, see the README)",
+        choices=["auto", "asyncio", "uvloop"],
+        default="auto",
+        help="event loop (default: asyncio for 1 worker, uvloop for several; see the README)",
     )
     serve.add_argument(
         "--no-access-log",
@@ -150,7 +150,7 @@ def _require_survey(session: Session, slug: str) -> Survey:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    from survey.web.server import HTTP_PROTOCOL
+    from survey.web.server import HTTP_PROTOCOL, event_loop
 
     migrate(settings)
     _load_all(settings, _startup_files(settings))
@@ -163,7 +163,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         host=args.host,
         port=args.port,
         workers=args.workers if args.workers > 1 else None,
-        loop=args.loop,
+        loop=event_loop(args.loop, args.workers),
         http=HTTP_PROTOCOL,
         proxy_headers=False,
         server_header=False,

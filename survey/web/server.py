@@ -1,18 +1,26 @@
 """How ``survey serve`` runs uvicorn: the event loop, and one fix to its
 HTTP protocol.
 
-The loop is Python's own ``asyncio`` by default.  Measured in ``bench/``
-(64 keep-alive connections, 1 worker), uvloop served requests unfairly: most
-answered in 40 ms, but a few percent waited 0.2-1.2 s, run after run, and the
-bare reference app showed the same; on the asyncio loop p99 was ~55 ms at the
-same or better throughput.  ``survey serve --loop uvloop`` keeps the choice.
+The loop (``--loop auto``, the default) follows what ``bench/`` measured on
+a 2-core machine at 64 keep-alive connections:
 
-The asyncio loop has one trap: with ``--workers 2`` or more, uvicorn opens the
-listening socket itself (protocol number 0), and asyncio sets ``TCP_NODELAY``
-only on sockets whose protocol is ``IPPROTO_TCP``.  Without it, a response
-written in two parts waits for the client's delayed ACK, ~40 ms on every
-keep-alive request (1,400 requests/s instead of thousands).  This protocol sets
-``TCP_NODELAY`` on every TCP connection, whatever the loop and the workers.
+- One worker: Python's own asyncio loop.  uvloop served requests unfairly
+  there: most in ~40 ms, but a few percent waited 0.2-1.2 s, run after run
+  (the bare reference app too); on asyncio p99 was ~65 ms at the same
+  throughput.
+- Several workers: uvloop.  asyncio's accept loop takes every waiting
+  connection at once, so the first worker to wake often gets all 64 and the
+  others idle (2 workers: ~1.2x one worker); uvloop's workers share them
+  (~2x).
+
+``--loop asyncio`` or ``--loop uvloop`` overrides the choice.
+
+asyncio has one more trap with several workers: uvicorn opens the listening
+socket itself (protocol number 0), and asyncio sets ``TCP_NODELAY`` only on
+sockets whose protocol is ``IPPROTO_TCP``.  Without it a response written in
+two parts waits for the client's delayed ACK, ~40 ms on every keep-alive
+request.  This protocol sets ``TCP_NODELAY`` on every TCP connection, whatever
+the loop and the workers.
 """
 
 from __future__ import annotations
@@ -24,6 +32,14 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 # Passed to uvicorn as a string: worker processes import it themselves.
 HTTP_PROTOCOL = f"{__name__}:NoDelayHttpProtocol"
+LOOPS = ("auto", "asyncio", "uvloop")
+
+
+def event_loop(choice: str, workers: int) -> str:
+    """The loop uvicorn gets for ``--loop choice`` and that many workers."""
+    if choice != "auto":
+        return choice
+    return "asyncio" if workers <= 1 else "uvloop"
 
 
 class NoDelayHttpProtocol(HttpToolsProtocol):

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from survey.web.server import HTTP_PROTOCOL
+from survey.web.server import HTTP_PROTOCOL, event_loop
 
 
 async def hello(scope: dict[str, object], receive: object, send: object) -> None:
@@ -74,3 +74,12 @@ def test_without_it_asyncio_leaves_nagle_on() -> None:
     # The trap the protocol exists for (if uvicorn or asyncio fixes it, this
     # fails, and the protocol can go).
     assert nodelay_of_open_connections(HttpToolsProtocol) == [0]
+
+
+def test_the_loop_follows_the_workers_unless_chosen() -> None:
+    # One worker: asyncio (a steadier p99); several: uvloop (they share the
+    # connections); an explicit choice wins.
+    assert event_loop("auto", 1) == "asyncio"
+    assert event_loop("auto", 2) == "uvloop"
+    assert event_loop("asyncio", 4) == "asyncio"
+    assert event_loop("uvloop", 1) == "uvloop"
