@@ -57,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     serve.add_argument(
         "--loop",
-        choices=["auto", "asyncio", "uvloop"],
+        choices=["auto", "asyncio", "uvloop"],  # survey.web.server.LOOPS, which loads uvicorn
         default="auto",
         help="event loop (default: asyncio for 1 worker, uvloop for several; see the README)",
     )

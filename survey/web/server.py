@@ -6,7 +6,7 @@ a 2-core machine at 64 keep-alive connections:
 
 - One worker: Python's own asyncio loop.  uvloop served requests unfairly
   there: most in ~40 ms, but a few percent waited 0.2-1.2 s, run after run
-  (the bare reference app too); on asyncio p99 was ~65 ms at the same
+  (the bare reference app too); on asyncio p99 was 55-110 ms at the same
   throughput.
 - Several workers: uvloop.  asyncio's accept loop takes every waiting
   connection at once, so the first worker to wake often gets all 64 and the
@@ -26,6 +26,7 @@ the loop and the workers.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -46,5 +47,7 @@ class NoDelayHttpProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            # A client that has already gone is the protocol's to notice, not ours.
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         super().connection_made(transport)
