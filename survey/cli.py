@@ -314,7 +314,7 @@ def _user_create(args: argparse.Namespace, settings: Settings) -> int:
         store.create_user(
             session, email=email, password_hash=hash_password(password), role=args.role
         )
-        store.record(session, action="user_create", actor="cli", user=email, role=args.role)
+        store.audit(session, action="user_create", actor="cli", user=email, role=args.role)
     print(f"Created {args.role} {email}; they can sign in at /admin/login")
     return 0
 
@@ -339,7 +339,7 @@ def _user_disable(args: argparse.Namespace, settings: Settings) -> int:
         if user is None:
             raise CommandError(f"there is no account for {args.email}")
         store.disable_user(session, user=user)
-        store.record(session, action="user_disable", actor="cli", user=user.email)
+        store.audit(session, action="user_disable", actor="cli", user=user.email)
     print(f"Disabled {user.email}; their sessions have ended")
     return 0
 

@@ -10,32 +10,19 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-KEY_PATTERN = r"^[a-z][a-z0-9_]*$"
+from survey.i18n import LANGUAGES, Language
+from survey.questions import KINDS, BaseQuestion, Question, dump_question, kind_names
+from survey.questions.base import slugify_value
+
 SLUG_PATTERN = r"^[a-z0-9-]+$"
-DEFAULT_MAX_LENGTH = 5000
-EMAIL_MAX_LENGTH = 320
-OTHER = "other"
 DEFAULT_THANK_YOU = "Thank you for your answers."
-# The languages the interface is translated into; a survey may carry its texts
-# in any of them (``label: {en: ..., ar: ...}``).
-LANGUAGES = ("en", "es", "fr", "ar")
-# Question fields that are text a person reads, and so may be translated.
-_QUESTION_TEXTS = ("label", "help", "other_label", "low_label", "high_label")
 _SURVEY_TEXTS = ("title", "intro", "thank_you")
 
 
@@ -46,174 +33,6 @@ class DefinitionError(Exception):
         self.source = source
         self.problems = problems
         super().__init__("\n".join(f"{source}: {problem}" for problem in problems))
-
-
-def slugify_value(label: str) -> str:
-    """The option value for an option given as a plain label."""
-    ascii_label = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode()
-    value = re.sub(r"[^a-z0-9]+", "_", ascii_label.lower()).strip("_")
-    if not value:  # a label with no Latin letters keeps its own letters
-        value = re.sub(r"[^\w]+", "_", label.casefold()).strip("_")
-    return value
-
-
-class Option(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    value: str = Field(min_length=1, max_length=100, pattern=r"^\S(.*\S)?$")
-    label: str = Field(min_length=1)
-
-
-class _Question(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    key: str = Field(pattern=KEY_PATTERN, max_length=64)
-    label: str = Field(min_length=1)
-    help: str | None = None
-    required: bool = False
-    show_if: dict[str, list[str]] | None = None
-
-    @field_validator("show_if", mode="before")
-    @classmethod
-    def _show_if_values_as_strings(cls, raw: Any) -> Any:
-        if isinstance(raw, dict):
-            return {
-                key: [_scalar_text(v) for v in (values if isinstance(values, list) else [values])]
-                for key, values in raw.items()
-            }
-        return raw
-
-    def choice_values(self) -> list[str] | None:
-        """The values a ``show_if`` may test, or None where it cannot test this type."""
-        return None
-
-
-def _scalar_text(value: Any) -> Any:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int | float):
-        return str(value)
-    return value
-
-
-class TextQuestion(_Question):
-    type: Literal["short_text", "long_text"]
-    max_length: int = Field(default=DEFAULT_MAX_LENGTH, ge=1, le=100_000)
-
-
-class EmailQuestion(_Question):
-    type: Literal["email"]
-    max_length: int = Field(default=EMAIL_MAX_LENGTH, ge=6, le=EMAIL_MAX_LENGTH)
-
-
-class NumberQuestion(_Question):
-    type: Literal["number"]
-    min: float | None = None
-    max: float | None = None
-    integer: bool = False
-
-    @model_validator(mode="after")
-    def _range(self) -> NumberQuestion:
-        if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError("min must not be greater than max")
-        return self
-
-
-class DateQuestion(_Question):
-    type: Literal["date"]
-
-
-class _ChoiceQuestion(_Question):
-    options: list[Option] = Field(min_length=1)
-
-    @field_validator("options", mode="before")
-    @classmethod
-    def _plain_strings_are_labels(cls, raw: Any) -> Any:
-        if not isinstance(raw, list):
-            return raw
-        return [
-            {"value": slugify_value(str(_scalar_text(item))), "label": str(_scalar_text(item))}
-            if isinstance(item, str | int | float | bool)
-            else item
-            for item in raw
-        ]
-
-    @field_validator("options")
-    @classmethod
-    def _unique_values(cls, options: list[Option]) -> list[Option]:
-        seen: set[str] = set()
-        for option in options:
-            if option.value in seen:
-                raise ValueError(f"option value {option.value!r} is used twice")
-            seen.add(option.value)
-        return options
-
-    def choice_values(self) -> list[str] | None:
-        return [option.value for option in self.options]
-
-
-class SingleChoiceQuestion(_ChoiceQuestion):
-    type: Literal["single_choice"]
-
-
-class MultipleChoiceQuestion(_ChoiceQuestion):
-    type: Literal["multiple_choice"]
-    allow_other: bool = False
-    other_label: str = "Other"
-    other_max_length: int = Field(default=500, ge=1, le=DEFAULT_MAX_LENGTH)
-    max_choices: int | None = Field(default=None, ge=1)
-
-    @model_validator(mode="after")
-    def _other_is_reserved(self) -> MultipleChoiceQuestion:
-        if self.allow_other and any(option.value == OTHER for option in self.options):
-            raise ValueError(f"option value {OTHER!r} is reserved when allow_other is true")
-        return self
-
-    @property
-    def other_key(self) -> str:
-        return f"{self.key}_other"
-
-    def choice_values(self) -> list[str] | None:
-        values = [option.value for option in self.options]
-        return [*values, OTHER] if self.allow_other else values
-
-
-class YesNoQuestion(_Question):
-    type: Literal["yes_no"]
-
-    def choice_values(self) -> list[str] | None:
-        return ["yes", "no"]
-
-
-class RatingQuestion(_Question):
-    type: Literal["rating"]
-    scale: int = Field(default=5, ge=2, le=10)
-    low_label: str | None = None
-    high_label: str | None = None
-
-
-class CountryQuestion(_Question):
-    type: Literal["country"]
-
-
-class ConsentQuestion(_Question):
-    type: Literal["consent"]
-
-
-Question = Annotated[
-    TextQuestion
-    | EmailQuestion
-    | NumberQuestion
-    | DateQuestion
-    | SingleChoiceQuestion
-    | MultipleChoiceQuestion
-    | YesNoQuestion
-    | RatingQuestion
-    | CountryQuestion
-    | ConsentQuestion,
-    Field(discriminator="type"),
-]
-TEXT_TYPES = frozenset({"short_text", "long_text", "email"})
 
 
 class SurveyDefinition(BaseModel):
@@ -233,7 +52,7 @@ class SurveyDefinition(BaseModel):
     retention_days: int | None = Field(default=None, ge=1)
     # The language the plain texts are in, and what a reader gets when their
     # language has no translation of a text.
-    lang: Literal["en", "es", "fr", "ar"] = "en"
+    lang: Language = "en"
     questions: list[Question] = Field(min_length=1)
     # Filled from the file's ``{en: ..., es: ...}`` texts: language -> text path
     # ("title", "questions.<key>.label", "questions.<key>.options.<value>") -> text.
@@ -308,7 +127,7 @@ class SurveyDefinition(BaseModel):
     @model_validator(mode="after")
     def _cross_question_rules(self) -> SurveyDefinition:
         problems: list[str] = []
-        seen: dict[str, _Question] = {}
+        seen: dict[str, BaseQuestion] = {}
         other_keys: dict[str, str] = {}
         for question in self.questions:
             if question.key in seen or question.key in other_keys:
@@ -325,7 +144,7 @@ class SurveyDefinition(BaseModel):
                 if allowed is None:
                     problems.append(
                         f"question {question.key!r}: show_if can only test choice and yes/no "
-                        f"questions, and {ref!r} is {getattr(earlier, 'type', '?')}"
+                        f"questions, and {ref!r} is {earlier.type}"
                     )
                     continue
                 for value in values:
@@ -335,8 +154,8 @@ class SurveyDefinition(BaseModel):
                             f"option of {ref!r} (options: {', '.join(allowed)})"
                         )
             seen[question.key] = question
-            if isinstance(question, MultipleChoiceQuestion) and question.allow_other:
-                other_keys[question.other_key] = question.key
+            for extra in question.answer_keys()[1:]:
+                other_keys[extra] = question.key
         for other_key, owner in other_keys.items():
             if other_key in seen:
                 problems.append(
@@ -360,13 +179,15 @@ class SurveyDefinition(BaseModel):
         document = self.model_dump(mode="json")
         for name in _SURVEY_TEXTS:
             document[name] = texts.get(name, document[name])
-        for question in document["questions"]:
-            prefix = f"questions.{question['key']}"
-            for name in _QUESTION_TEXTS:
+        for question, parsed in zip(document["questions"], self.questions, strict=True):
+            prefix = f"questions.{parsed.key}"
+            for name in parsed.texts:
                 if question.get(name) is not None:
                     question[name] = texts.get(f"{prefix}.{name}", question[name])
-            for option in question.get("options", []):
-                option["label"] = texts.get(f"{prefix}.options.{option['value']}", option["label"])
+            for items in parsed.option_lists:
+                for option in question.get(items, []):
+                    path = f"{prefix}.{items}.{option['value']}"
+                    option["label"] = texts.get(path, option["label"])
         return SurveyDefinition.model_validate(document)
 
     def missing_translations(self) -> dict[str, list[str]]:
@@ -378,11 +199,12 @@ class SurveyDefinition(BaseModel):
             prefix = f"questions.{question.key}"
             texts += [
                 f"{prefix}.{name}"
-                for name in _QUESTION_TEXTS
+                for name in question.texts
                 if getattr(question, name, None) is not None
                 and not (name == "other_label" and not getattr(question, "allow_other", False))
             ]
-            texts += [f"{prefix}.options.{o.value}" for o in getattr(question, "options", [])]
+            for items in question.option_lists:
+                texts += [f"{prefix}.{items}.{o.value}" for o in getattr(question, items)]
         return {
             lang: missing
             for lang, given in self.translations.items()
@@ -392,30 +214,33 @@ class SurveyDefinition(BaseModel):
     def is_open(self, now: datetime) -> bool:
         return self.status == "open" and (self.closes_at is None or now < self.closes_at)
 
-    def question(self, key: str) -> Question | None:
-        return next((q for q in self.questions if q.key == key), None)
-
     def questions_fingerprint(self) -> str:
         """Equal for two definitions exactly when they ask the same questions."""
         return json.dumps(self.questions_json(), sort_keys=True, ensure_ascii=False)
 
     def questions_json(self) -> list[dict[str, Any]]:
-        return [
-            q.model_dump(mode="json", exclude_defaults=True) | {"type": q.type}
-            for q in self.questions
-        ]
+        return [dump_question(q) for q in self.questions]
+
+    def document(self) -> dict[str, Any]:
+        """The survey as stored: its fields, and its questions written the one way."""
+        return self.model_dump(mode="json") | {"questions": self.questions_json()}
 
 
 def _split_question(question: Any, split: Any, default: str) -> Any:
     if not isinstance(question, dict):
         return question
     question = dict(question)
+    kind = KINDS.get(str(question.get("type")))
+    if kind is None:
+        return question  # refused by validation, with the list of kinds
     prefix = f"questions.{question.get('key')}"
-    for name in _QUESTION_TEXTS:
+    for name in kind.texts:
         if name in question:
             question[name] = split(question[name], f"{prefix}.{name}")
-    options = question.get("options")
-    if isinstance(options, list):
+    for items in kind.option_lists:
+        options = question.get(items)
+        if not isinstance(options, list):
+            continue
         split_options = []
         for option in options:
             if isinstance(option, dict) and isinstance(option.get("label"), dict):
@@ -423,19 +248,10 @@ def _split_question(question: Any, split: Any, default: str) -> Any:
                 label = option["label"]
                 if "value" not in option and default in label:
                     option["value"] = slugify_value(str(label[default]))
-                option["label"] = split(label, f"{prefix}.options.{option.get('value')}")
+                option["label"] = split(label, f"{prefix}.{items}.{option.get('value')}")
             split_options.append(option)
-        question["options"] = split_options
+        question[items] = split_options
     return question
-
-
-def questions_from_json(raw: list[dict[str, Any]]) -> list[Question]:
-    """Questions of a stored survey version, read back."""
-    return _QuestionList.model_validate({"questions": raw}).questions
-
-
-class _QuestionList(BaseModel):
-    questions: list[Question]
 
 
 class _Yaml12Loader(yaml.SafeLoader):
@@ -495,9 +311,6 @@ def _describe(exc: ValidationError, raw: dict[str, Any]) -> list[str]:
         if error["type"] == "extra_forbidden":
             message = "is not a known field (check the spelling)"
         elif error["type"] == "union_tag_invalid":
-            message = (
-                "unknown question type; use one of short_text, long_text, email, number, "
-                "date, single_choice, multiple_choice, yes_no, rating, country, consent"
-            )
+            message = f"unknown question type; use one of {kind_names()}"
         problems.append(f"{where}: {field}: {message}" if field else f"{where}: {message}")
     return problems

@@ -8,15 +8,13 @@ for a filter is built in ``store``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-# Question types a staff member can filter by ("answered X to this question").
-CHOICE_TYPES = ("single_choice", "multiple_choice", "yes_no", "rating", "country")
-# Question types whose answers the search looks through (and "Other" texts).
-TEXT_TYPES = ("short_text", "long_text", "email")
+from survey.questions import BaseQuestion, FilterSpec
+
 ANSWER_PREFIX = "f."
 MAX_SEARCH_LENGTH = 200
 
@@ -35,7 +33,11 @@ class ResponseFilter:
     until: datetime | None = None  # exclusive
     source: str | None = None
     search: str | None = None
-    answers: tuple[tuple[str, str], ...] = ()  # (question key, chosen value)
+    answers: tuple[tuple[str, str], ...] = ()  # (filter name, chosen value)
+    # What the database compares for each of ``answers``: (path, match, value).
+    conditions: tuple[tuple[tuple[str | int, ...], str, str], ...] = ()
+    # The answer keys (of every version) a search looks through.
+    search_keys: tuple[str, ...] = ()
     # What the staff member typed, to show it back in the filter form.
     since_text: str = ""
     until_text: str = ""
@@ -85,45 +87,48 @@ def parse_bound(text: str | None, *, name: str, upper: bool) -> datetime | None:
     return moment + timedelta(microseconds=1) if upper else moment
 
 
-def choice_values(question: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(value, label) of every answer a choice question can have."""
-    from survey.countries import country_choices
+def filter_specs(questions: Iterable[BaseQuestion], lang: str = "en") -> list[FilterSpec]:
+    """Every "answered X" filter the survey's current questions offer."""
+    return [spec for question in questions for spec in question.filters(lang)]
 
-    kind = question["type"]
-    if kind == "yes_no":
-        return [("yes", "Yes"), ("no", "No")]
-    if kind == "rating":
-        return [(str(n), str(n)) for n in range(1, int(question.get("scale", 5)) + 1)]
-    if kind == "country":
-        return list(country_choices())
-    values = [(o["value"], o["label"]) for o in question.get("options", [])]
-    if question.get("allow_other"):
-        values.append(("other", question.get("other_label") or "Other"))
-    return values
+
+def search_keys(versions: Iterable[Iterable[BaseQuestion]]) -> tuple[str, ...]:
+    """The answer keys a search looks through: text answers of every version."""
+    keys: dict[str, None] = {}
+    for questions in versions:
+        for question in questions:
+            keys.update(dict.fromkeys(question.search_keys()))
+    return tuple(keys)
 
 
 def parse_filter(
-    params: Iterable[tuple[str, str]], *, questions: list[dict[str, Any]]
+    params: Iterable[tuple[str, str]],
+    *,
+    specs: Iterable[FilterSpec] = (),
+    searched: tuple[str, ...] = (),
 ) -> ResponseFilter:
     """A filter from query parameters: since, until (dates), source, q (search
-    text) and ``f.<key>=<value>`` for a choice question's answer.
+    text) and ``f.<name>=<value>`` for one of ``specs`` (a choice question's
+    answer, a matrix row's...).  ``searched`` are the keys a search looks in.
 
     Raises FilterError naming the parameter and saying what is wrong.
     """
-    by_key = {q["key"]: q for q in questions if q["type"] in CHOICE_TYPES}
+    by_name = {spec.name: spec for spec in specs}
     values: dict[str, str] = {}
     answers: list[tuple[str, str]] = []
+    conditions: list[tuple[tuple[str | int, ...], str, str]] = []
     for name, value in params:
         if name.startswith(ANSWER_PREFIX):
             key = name.removeprefix(ANSWER_PREFIX)
             if not value:
                 continue  # "any answer" in the filter form
-            question = by_key.get(key)
-            if question is None:
+            spec = by_name.get(key)
+            if spec is None:
                 raise FilterError(name, f"{key} is not a choice question of this survey")
-            if value not in dict(choice_values(question)):
+            if value not in dict(spec.choices):
                 raise FilterError(name, f"{value!r} is not an answer to {key}")
             answers.append((key, value))
+            conditions.append((spec.path, spec.match, value))
         else:
             values[name] = value.strip()
     search = values.get("q") or None
@@ -139,6 +144,8 @@ def parse_filter(
         source=values.get("source") or None,
         search=search,
         answers=tuple(answers),
+        conditions=tuple(conditions),
+        search_keys=searched,
         since_text=values.get("since", ""),
         until_text=values.get("until", ""),
     )
@@ -148,6 +155,4 @@ def export_filter(
     since: str | None, until: str | None, source: str | None = None
 ) -> ResponseFilter:
     """The filter of the token export and ``survey export`` (dates and source)."""
-    return parse_filter(
-        [("since", since or ""), ("until", until or ""), ("source", source or "")], questions=[]
-    )
+    return parse_filter([("since", since or ""), ("until", until or ""), ("source", source or "")])

@@ -18,14 +18,16 @@ import io
 from functools import cache
 from gettext import NullTranslations
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
-from survey.definitions import LANGUAGES
-
+# The languages the interface is translated into (English is the source); a
+# survey may carry its texts in any of them (``label: {en: ..., ar: ...}``).
+Language = Literal["en", "es", "fr", "ar"]
+LANGUAGES: tuple[Language, ...] = get_args(Language)
 DEFAULT = "en"
 RIGHT_TO_LEFT = frozenset({"ar"})
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"

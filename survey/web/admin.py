@@ -31,20 +31,20 @@ from starlette.background import BackgroundTask
 from survey import store
 from survey.accounts import ROLES, check_new_account, hash_password, verify_password
 from survey.answers import InvalidAnswers, clean_form
-from survey.definitions import LANGUAGES, DefinitionError, parse_definition
+from survey.definitions import DefinitionError, parse_definition
 from survey.export import (
     CsvOptions,
     csv_from_database,
     download_filename,
     jsonl_from_database,
-    question_columns,
     render_cells,
     xlsx_from_database,
 )
-from survey.filters import CHOICE_TYPES, FilterError, ResponseFilter, choice_values, parse_filter
-from survey.i18n import N_, choose
+from survey.filters import FilterError, ResponseFilter, filter_specs, parse_filter, search_keys
+from survey.i18n import LANGUAGES, N_, choose
 from survey.models import Survey, utcnow
-from survey.reports import answer_text, summarise
+from survey.questions import BaseQuestion, stored_questions
+from survey.reports import summarise
 from survey.web.deps import database_of
 from survey.web.limits import client_of
 from survey.web.staff import (
@@ -83,13 +83,17 @@ def _page(
 ) -> Response:
     # Staff pages speak the browser's language (no ?lang: one language per
     # person is enough, and the session keeps nothing else about them).
-    request.state.lang = choose(None, request.headers.get("accept-language"), list(LANGUAGES))
-    return render(request, name, {"staff": staff, **context}, status_code=status_code)
+    context = {"staff": staff, "lang": _lang(request), **context}
+    return render(request, name, context, status_code=status_code)
+
+
+def _lang(request: Request) -> str:
+    return choose(None, request.headers.get("accept-language"), list(LANGUAGES))
 
 
 def _audit(session: Session, request: Request, staff: Staff, action: str, **detail: Any) -> None:
     """One line of the audit trail for what this staff member just did."""
-    store.record(session, action=action, actor=staff.email, client=client_of(request), **detail)
+    store.audit(session, action=action, actor=staff.email, client=client_of(request), **detail)
 
 
 def _see_other(url: str) -> RedirectResponse:
@@ -167,18 +171,18 @@ async def sign_in(
                 account >= settings.sign_in_attempts_per_account
                 or from_client >= settings.sign_in_attempts_per_client
             ):
-                store.record(session, action="sign_in_refused", actor=address, client=client)
+                store.audit(session, action="sign_in_refused", actor=address, client=client)
                 return "limited", None
             user = store.find_user(session, email=address) if address else None
             usable = user is not None and user.disabled_at is None
             if not verify_password(password, user.password_hash if usable and user else None):
-                store.record(session, action="sign_in_failed", actor=address, client=client)
+                store.audit(session, action="sign_in_failed", actor=address, client=client)
                 return "failed", None
             assert user is not None
             _, plain = store.create_session(
                 session, user=user, lifetime=timedelta(hours=settings.session_hours)
             )
-            store.record(session, action="sign_in", actor=user.email, client=client)
+            store.audit(session, action="sign_in", actor=user.email, client=client)
             return "ok", plain
 
     outcome, plain = await database.run(attempt)
@@ -258,13 +262,9 @@ class SurveyView:
     id: int
     slug: str
     title: str
-    questions: list[dict[str, Any]]  # the current version's, with labels and options
-    versions: dict[int, list[dict[str, Any]]]  # version number -> its questions
-    types: dict[str, str]  # every key any version asked -> its type
-
-    @property
-    def choice_questions(self) -> list[dict[str, Any]]:
-        return [q for q in self.questions if q["type"] in CHOICE_TYPES]
+    questions: list[BaseQuestion]  # the current version's, with labels and options
+    versions: dict[int, list[BaseQuestion]]  # version number -> its questions
+    search_keys: tuple[str, ...]  # answer keys of every version that a search looks in
 
 
 def _survey_view(request: Request, slug: str) -> SurveyView:
@@ -273,15 +273,15 @@ def _survey_view(request: Request, slug: str) -> SurveyView:
         if survey is None or survey.id is None:
             raise HTTPException(status_code=404, detail=N_("There is no survey at this address."))
         versions = store.survey_versions(session, survey_id=survey.id)
-    columns = question_columns(v.questions for v in versions)
+    parsed = {v.version: stored_questions(v.questions) for v in versions}
     return SurveyView(
         survey=survey,
         id=survey.id,
         slug=survey.slug,
         title=survey.definition.get("title", survey.slug),
-        questions=list(survey.definition.get("questions", [])),
-        versions={v.version: v.questions for v in versions},
-        types={c.key: c.question_type for c in columns},
+        questions=stored_questions(survey.definition.get("questions", [])),
+        versions=parsed,
+        search_keys=search_keys(parsed.values()),
     )
 
 
@@ -290,7 +290,9 @@ def _filter(request: Request, view: SurveyView) -> ResponseFilter:
         (k, v) for k, v in request.query_params.multi_items() if k in FILTER_PARAMS or k[:2] == "f."
     ]
     try:
-        return parse_filter(params, questions=view.questions)
+        return parse_filter(
+            params, specs=filter_specs(view.questions, _lang(request)), searched=view.search_keys
+        )
     except FilterError as exc:
         raise HTTPException(status_code=422, detail=f"{exc.name}: {exc}") from None
 
@@ -299,15 +301,14 @@ FILTER_PARAMS = {"since", "until", "source", "q"}
 Cursor = Annotated[int | None, Query(ge=1, le=2**62)]
 
 
-def _filter_context(view: SurveyView, where: ResponseFilter) -> dict[str, Any]:
+def _filter_context(view: SurveyView, where: ResponseFilter, lang: str) -> dict[str, Any]:
     chosen = dict(where.answers)
     return {
         "survey": view,
         "where": where,
         "chosen": chosen,
-        "choice_filters": [(q, choice_values(q)) for q in view.choice_questions],
+        "choice_filters": filter_specs(view.questions, lang),
         "filter_query": urlencode(where.query_items()),
-        "answer_text": answer_text,
     }
 
 
@@ -323,12 +324,11 @@ def responses(
     where = _filter(request, view)
     with _session(request) as session:
         conn = session.connection()
-        total = store.count_responses(conn, survey_id=view.id, where=where, types=view.types)
+        total = store.count_responses(conn, survey_id=view.id, where=where)
         rows, more = store.page_of_responses(
             conn,
             survey_id=view.id,
             where=where,
-            types=view.types,
             before=before,
             after=after,
             size=PAGE_SIZE,
@@ -344,7 +344,7 @@ def responses(
         "admin/responses.html",
         staff,
         {
-            **_filter_context(view, where),
+            **_filter_context(view, where, _lang(request)),
             "total": total,
             "rows": rows,
             "older": older,
@@ -371,7 +371,6 @@ def one_response(request: Request, staff: StaffDep, slug: str, response_id: int)
             "survey": view,
             "row": row,
             "questions": view.versions.get(row.version, view.questions),
-            "answer_text": answer_text,
             "deleted": False,
         },
     )
@@ -405,14 +404,14 @@ def summary(request: Request, staff: StaffDep, slug: str) -> Response:
         database_of(request),
         survey_id=view.id,
         questions=view.questions,
-        types=view.types,
         where=where,
+        lang=_lang(request),
     )
     return _page(
         request,
         "admin/summary.html",
         staff,
-        {**_filter_context(view, where), "summary": result},
+        {**_filter_context(view, where, _lang(request)), "summary": result},
     )
 
 
@@ -439,9 +438,7 @@ def download(
     database = database_of(request)
     options = CsvOptions(header=header, bom=bom, multi_columns=multi == "columns", filter=where)
     with database.session() as session:
-        rows = store.count_responses(
-            session.connection(), survey_id=view.id, where=where, types=view.types
-        )
+        rows = store.count_responses(session.connection(), survey_id=view.id, where=where)
     with database.begin(write=True) as session:
         _audit(
             session,

@@ -12,7 +12,6 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from survey.answers import InvalidAnswers, clean_json
-from survey.definitions import Question
 from survey.export import (
     CsvOptions,
     csv_filename,
@@ -22,6 +21,7 @@ from survey.export import (
 )
 from survey.filters import FilterError, export_filter
 from survey.models import utcnow
+from survey.questions import Question
 from survey.ratelimit import RateLimited
 from survey.web.deps import DatabaseDep, SurveyDep
 from survey.web.errors import COMMON_RESPONSES, ApiError, DetailOut, ErrorsOut
