@@ -32,7 +32,9 @@ from survey.questions.consent import ConsentQuestion
 from survey.questions.country import CountryQuestion
 from survey.questions.date import DateQuestion
 from survey.questions.email import EmailQuestion
+from survey.questions.matrix import MatrixQuestion
 from survey.questions.number import NumberQuestion
+from survey.questions.ranking import RankingQuestion
 from survey.questions.rating import RatingQuestion
 from survey.questions.text import LongTextQuestion, ShortTextQuestion
 from survey.questions.yes_no import YesNoQuestion
@@ -51,6 +53,8 @@ KINDS: dict[str, type[BaseQuestion]] = {
         RatingQuestion,
         CountryQuestion,
         ConsentQuestion,
+        MatrixQuestion,
+        RankingQuestion,
     )
 }
 
@@ -65,7 +69,9 @@ Question = Annotated[
     | YesNoQuestion
     | RatingQuestion
     | CountryQuestion
-    | ConsentQuestion,
+    | ConsentQuestion
+    | MatrixQuestion
+    | RankingQuestion,
     Field(discriminator="type"),
 ]
 

@@ -220,7 +220,7 @@ class BaseQuestion(BaseModel):
 
     # Exports ---------------------------------------------------------------
 
-    def columns(self) -> list[Column]:
+    def export_columns(self) -> list[Column]:
         return [Column(self.key, self.label, self.cell_kind, question_type=self.type)]
 
     # Staff pages -----------------------------------------------------------

@@ -105,7 +105,7 @@ def question_columns(versions_newest_first: Iterable[Iterable[Any]]) -> list[Col
         items = list(questions)
         parsed = [q for q in items if isinstance(q, BaseQuestion)] or stored_questions(items)
         for question in parsed:
-            for column in question.columns():
+            for column in question.export_columns():
                 columns.setdefault(column.key, column)
     return list(columns.values())
 

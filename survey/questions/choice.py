@@ -141,7 +141,7 @@ class MultipleChoiceQuestion(_Choice):
             answers[self.other_key] = other_text
         return answers
 
-    def columns(self) -> list[Column]:
+    def export_columns(self) -> list[Column]:
         return [
             Column(
                 self.key,
