@@ -12,6 +12,7 @@ from survey.store.filters import filter_sql, where_sql
 from survey.store.ratelimits import count_hit, purge_hits
 from survey.store.responses import (
     AnswerRow,
+    NewResponse,
     SurveyCounts,
     count_responses,
     delete_response,
@@ -59,6 +60,7 @@ __all__ = [
     "TOKEN_PREFIX",
     "AnswerRow",
     "LoadResult",
+    "NewResponse",
     "SurveyCounts",
     "answer_groups",
     "app_secret",

@@ -4,10 +4,10 @@ spam restore), and the staff pages' reads of them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as postgresql_dialect
@@ -24,18 +24,23 @@ from survey.models import (
 from survey.store.filters import where_sql
 
 
-def insert_response(
-    conn: sa.Connection,
-    *,
-    survey_id: int,
-    survey_version_id: int,
-    answers: dict[str, Any],
-    source: str | None = None,
-    csv_cells: str | None = None,
-    submission_key: str | None = None,
-    language: str | None = None,
-    submitted_at: datetime | None = None,
-) -> tuple[int, datetime]:
+class NewResponse(TypedDict, total=False):
+    """A response about to be stored: its fields, named once for every path
+    that stores one (the form, the JSON API, the spam restore)."""
+
+    survey_id: Required[int]
+    survey_version_id: Required[int]
+    answers: Required[dict[str, Any]]
+    source: str | None
+    csv_cells: str | None
+    # One per rendered form (form:<id>), per Idempotency-Key (key:<key>), per
+    # restored spam submission (spam:<id>): the same one twice stores nothing.
+    submission_key: str | None
+    language: str | None
+    submitted_at: datetime | None
+
+
+def insert_response(conn: sa.Connection, **row: Unpack[NewResponse]) -> tuple[int, datetime]:
     """The hot path's write: one INSERT on a plain connection, returning the new
     id and time (the ORM's unit of work costs several times more per row).
 
@@ -43,24 +48,21 @@ def insert_response(
     same form sent twice, a retried Idempotency-Key) stores nothing new: the
     id and time of the first one come back instead.
     """
-    row = conn.execute(
+    stored = conn.execute(
         _INSERT_RESPONSE[conn.dialect.name],
         {
-            "survey_id": survey_id,
-            "survey_version_id": survey_version_id,
-            "submitted_at": submitted_at or utcnow(),
-            "answers": answers,
-            "source": source,
-            "csv_cells": csv_cells,
-            "submission_key": submission_key,
-            "language": language,
+            **dict.fromkeys(_INSERT_COLUMNS),
+            **row,
+            "submitted_at": row.get("submitted_at") or utcnow(),
         },
     ).first()
-    if row is None:
-        row = conn.execute(
-            _FIND_SUBMISSION, {"survey_id": survey_id, "submission_key": submission_key}
+    if stored is None:
+        found = conn.execute(
+            _FIND_SUBMISSION,
+            {"survey_id": row["survey_id"], "submission_key": row.get("submission_key")},
         ).one()
-    return int(row[0]), row[1]
+        return int(found[0]), found[1]
+    return int(stored[0]), stored[1]
 
 
 # Built once: the same statement objects hit SQLAlchemy's compiled cache at once.
@@ -71,16 +73,7 @@ _INSERT_RESPONSE = {
     .returning(_RESPONSES.c.id, _RESPONSES.c.submitted_at)
     for name, dialect in (("sqlite", sqlite_dialect), ("postgresql", postgresql_dialect))
 }
-_INSERT_COLUMNS = (
-    "survey_id",
-    "survey_version_id",
-    "submitted_at",
-    "answers",
-    "source",
-    "csv_cells",
-    "submission_key",
-    "language",
-)
+_INSERT_COLUMNS = tuple(NewResponse.__annotations__)
 _PG_INSERT_SQL = str(
     _INSERT_RESPONSE["postgresql"].compile(
         dialect=postgresql_dialect.psycopg.dialect(),  # type: ignore[no-untyped-call]
@@ -89,7 +82,9 @@ _PG_INSERT_SQL = str(
 )
 
 
-def insert_responses(conn: sa.Connection, rows: list[dict[str, Any]]) -> list[tuple[int, datetime]]:
+def insert_responses(
+    conn: sa.Connection, rows: Sequence[NewResponse]
+) -> list[tuple[int, datetime]]:
     """Several responses in the current transaction, in order.
 
     On PostgreSQL they go in one pipeline (psycopg's ``executemany`` with

@@ -37,7 +37,6 @@ from survey.export import (
     csv_from_database,
     download_filename,
     jsonl_from_database,
-    render_cells,
     xlsx_from_database,
 )
 from survey.filters import FilterError, ResponseFilter, filter_specs, parse_filter, search_keys
@@ -517,17 +516,15 @@ def restore_spam(request: Request, staff: AdminDep, slug: str, spam_id: int) -> 
                 {"survey": view, "held": held, "restored": None, "problems": exc.errors},
                 status_code=422,
             )
-        store.insert_response(
-            session.connection(),
-            survey_id=view.id,
-            survey_version_id=live.version_id,
-            answers=answers,
+        # Through the same write as every other response (store.insert_responses).
+        restored = live.response(
+            answers,
             source=spam.source,
-            csv_cells=render_cells(live.columns, answers),
             submission_key=f"spam:{spam_id}",
             submitted_at=spam.received_at,
         )
-        session.delete(spam)
+        store.insert_responses(session.connection(), [restored])
+        store.delete_spam(session, spam=spam)
         _audit(
             session,
             request,
@@ -662,10 +659,8 @@ def create_user(
 def change_user(
     request: Request, staff: AdminDep, user_id: int, change: Literal["disable", "enable"]
 ) -> Response:
-    from survey.models import StaffUser
-
     with database_of(request).begin(write=True) as session:
-        user = session.get(StaffUser, user_id)
+        user = store.get_user(session, user_id=user_id)
         if user is None:
             raise HTTPException(status_code=404, detail=N_("There is no such user."))
         if user.id == staff.user.id:

@@ -17,7 +17,6 @@ from survey.export import (
     csv_filename,
     csv_from_database,
     format_time,
-    render_cells,
 )
 from survey.filters import FilterError, export_filter
 from survey.models import utcnow
@@ -174,11 +173,9 @@ async def submit(
     writer: ResponseWriter = request.app.state.writer
     try:
         new_id, submitted_at = await writer.insert(
-            survey_id=live.id,
-            survey_version_id=live.version_id,
-            answers=answers,
-            csv_cells=render_cells(live.columns, answers),
-            submission_key=f"key:{idempotency_key}" if idempotency_key else None,
+            **live.response(
+                answers, submission_key=f"key:{idempotency_key}" if idempotency_key else None
+            ),
             limit=submission_limit(request, live.id),
         )
     except RateLimited as exc:

@@ -15,13 +15,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from html import escape
+from typing import Any
 from urllib.parse import quote
 
 from sqlmodel import Session
 
 from survey import store
 from survey.definitions import SurveyDefinition
-from survey.export import Column, question_columns
+from survey.questions import Column
+from survey.questions.cells import question_columns, render_cells
+from survey.store.responses import NewResponse
 
 _FAILED = object()  # what waiters of a failed load_once see
 TOKEN_MARK = "@@form-token@@"  # noqa: S105 - a placeholder, not a secret
@@ -46,6 +49,27 @@ class LiveSurvey:
 
     def is_open(self, now: datetime) -> bool:
         return self.definition.is_open(now)
+
+    def response(
+        self,
+        answers: dict[str, Any],
+        *,
+        submission_key: str | None,
+        source: str | None = None,
+        language: str | None = None,
+        submitted_at: datetime | None = None,
+    ) -> NewResponse:
+        """Checked answers as a response of the current version, with its CSV cells."""
+        return NewResponse(
+            survey_id=self.id,
+            survey_version_id=self.version_id,
+            answers=answers,
+            source=source,
+            csv_cells=render_cells(self.columns, answers),
+            submission_key=submission_key,
+            language=language,
+            submitted_at=submitted_at,
+        )
 
     def in_language(self, lang: str) -> SurveyDefinition:
         """The definition with its texts in ``lang`` (made once per process)."""

@@ -19,7 +19,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from survey import store
 from survey.answers import InvalidAnswers, clean_form, clean_source
 from survey.db import Database
-from survey.export import render_cells
 from survey.formtokens import BadFormToken, FormToken, FormTokens
 from survey.i18n import N_, choose
 from survey.models import utcnow
@@ -280,15 +279,14 @@ async def submit_form(
     writer: ResponseWriter = request.app.state.writer
     try:
         await writer.insert(
-            survey_id=live.id,
-            survey_version_id=live.version_id,
-            answers=answers,
-            source=view.source,
-            csv_cells=render_cells(live.columns, answers),
-            # The same rendered form sent twice (a double click, the back button)
-            # is stored once and thanked twice.
-            submission_key=f"form:{token.submission_id}",
-            language=lang,
+            **live.response(
+                answers,
+                source=view.source,
+                # The same rendered form sent twice (a double click, the back
+                # button) is stored once and thanked twice.
+                submission_key=f"form:{token.submission_id}",
+                language=lang,
+            ),
             limit=submission_limit(request, live.id),
         )
     except RateLimited as exc:

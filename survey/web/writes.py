@@ -16,15 +16,16 @@ from __future__ import annotations
 import asyncio
 import functools
 from datetime import datetime
-from typing import Any
+from typing import Unpack
 
 from survey import store
 from survey.db import Database
 from survey.models import utcnow
 from survey.ratelimit import LimitCheck, RateLimited
+from survey.store.responses import NewResponse
 
 Stored = tuple[int, datetime]
-Pending = tuple[dict[str, Any], "LimitCheck | None", "asyncio.Future[Stored]"]
+Pending = tuple[NewResponse, "LimitCheck | None", "asyncio.Future[Stored]"]
 
 
 class ResponseWriter:
@@ -34,29 +35,11 @@ class ResponseWriter:
         self._draining = False
 
     async def insert(
-        self,
-        *,
-        survey_id: int,
-        survey_version_id: int,
-        answers: dict[str, Any],
-        source: str | None = None,
-        csv_cells: str | None = None,
-        submission_key: str | None = None,
-        language: str | None = None,
-        limit: LimitCheck | None = None,
+        self, *, limit: LimitCheck | None = None, **row: Unpack[NewResponse]
     ) -> Stored:
         """Store a response; raises RateLimited (storing nothing) when
         ``limit`` says the client has sent too many in this window."""
         future: asyncio.Future[Stored] = asyncio.get_running_loop().create_future()
-        row = {
-            "survey_id": survey_id,
-            "survey_version_id": survey_version_id,
-            "answers": answers,
-            "source": source,
-            "csv_cells": csv_cells,
-            "submission_key": submission_key,
-            "language": language,
-        }
         self._pending.append((row, limit, future))
         if not self._draining:
             self._draining = True
@@ -92,7 +75,7 @@ class ResponseWriter:
     def _write(self, batch: list[Pending]) -> list[Stored | RateLimited]:
         results: list[Stored | RateLimited | None] = []
         with self.database.write_connection() as conn:
-            accepted: list[dict[str, Any]] = []
+            accepted: list[NewResponse] = []
             for row, limit, _future in batch:
                 if limit is not None:
                     # Counted in the same transaction as the response: no extra commit.
