@@ -211,6 +211,11 @@ class SurveyDefinition(BaseModel):
             if (missing := [text for text in texts if text not in given])
         }
 
+    @property
+    def scripts(self) -> list[str]:
+        """The scripts its question kinds bring (survey/static/), once each."""
+        return list(dict.fromkeys(q.script for q in self.questions if q.script))
+
     def is_open(self, now: datetime) -> bool:
         return self.status == "open" and (self.closes_at is None or now < self.closes_at)
 

@@ -167,6 +167,8 @@ class BaseQuestion(BaseModel):
 
     # Filled in by each kind ----------------------------------------------
     partial: ClassVar[str] = ""  # its template, templates/questions/_q_<kind>.html
+    # A script of its own in survey/static/, loaded only by forms that ask it.
+    script: ClassVar[str | None] = None
     required_message: ClassVar[Message]
     texts: ClassVar[tuple[str, ...]] = ("label", "help")  # translatable fields
     option_lists: ClassVar[tuple[str, ...]] = ()  # lists of {value, label}, translatable

@@ -35,6 +35,7 @@ from survey.questions.base import (
 
 class RankingQuestion(BaseQuestion):
     partial: ClassVar[str] = "questions/_q_ranking.html"
+    script: ClassVar[str | None] = "ranking.js"
     required_message: ClassVar[Message] = N_("Put the options in order")
     option_lists: ClassVar[tuple[str, ...]] = ("options",)
     cell_kind: ClassVar[str] = CHOICES

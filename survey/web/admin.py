@@ -58,6 +58,7 @@ from survey.web.staff import (
     sign_in_token_ok,
     signer,
 )
+from survey.web.state import state_of
 from survey.web.templating import render
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
@@ -147,7 +148,7 @@ async def sign_in(
     next: Annotated[str, Form(max_length=2000)] = "/admin",
     token: Annotated[str, Form(alias="_sign_in", max_length=200)] = "",
 ) -> Response:
-    settings = request.app.state.settings
+    settings = state_of(request).settings
     database = database_of(request)
     target = _safe_next(next)
     if not sign_in_token_ok(request, token):
@@ -498,7 +499,7 @@ def restore_spam(request: Request, staff: AdminDep, slug: str, spam_id: int) -> 
     view = _survey_view(request, slug)
     database = database_of(request)
     with database.session() as session:
-        live = request.app.state.surveys.load(session, slug)
+        live = state_of(request).surveys.load(session, slug)
     with database.begin(write=True) as session:
         spam = store.get_spam(session, survey_id=view.id, spam_id=spam_id)
         if spam is None or live is None:

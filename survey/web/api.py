@@ -26,7 +26,7 @@ from survey.web.deps import DatabaseDep, SurveyDep
 from survey.web.errors import COMMON_RESPONSES, ApiError, DetailOut, ErrorsOut
 from survey.web.limits import submission_limit
 from survey.web.security import TokenDep
-from survey.web.writes import ResponseWriter
+from survey.web.state import state_of
 
 router = APIRouter(prefix="/api", tags=["surveys"], responses=COMMON_RESPONSES)
 
@@ -170,7 +170,7 @@ async def submit(
         answers = clean_json(live.definition, body.answers)
     except InvalidAnswers as exc:
         raise ApiError(422, exc.errors) from None
-    writer: ResponseWriter = request.app.state.writer
+    writer = state_of(request).writer
     try:
         new_id, submitted_at = await writer.insert(
             **live.response(

@@ -27,6 +27,7 @@ from survey.web.deps import DatabaseDep
 from survey.web.headers import SecurityHeadersMiddleware
 from survey.web.limits import BodyLimitMiddleware
 from survey.web.staff import SignInRequired, sign_in_url
+from survey.web.state import AppState
 from survey.web.templating import make_templates
 from survey.web.writes import ResponseWriter
 
@@ -38,9 +39,9 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.signing_secret = settings.secret_key or _shared_secret(database)
-        app.state.form_tokens = FormTokens(
-            app.state.signing_secret, max_age_seconds=settings.form_token_max_age_seconds
+        state.signing_secret = settings.secret_key or _shared_secret(database)
+        state.form_tokens = FormTokens(
+            state.signing_secret, max_age_seconds=settings.form_token_max_age_seconds
         )
         # Objects made at start-up live as long as the process: moving them out
         # of the collector's reach spares every full collection (tens of ms
@@ -60,14 +61,17 @@ def create_app(settings: Settings) -> FastAPI:
         description="Reader-feedback surveys: public definitions, submissions, CSV export.",
         lifespan=lifespan,
     )
-    app.state.settings = settings
-    app.state.database = database
-    app.state.templates = make_templates()
-    app.state.surveys = SurveyCache(settings.definition_cache_seconds)
-    app.state.pages = PageCache()
-    app.state.writer = ResponseWriter(database)
-    app.state.rate_limit = parse_rate_limit(settings.rate_limit)
-    app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
+    state = AppState(
+        settings=settings,
+        database=database,
+        templates=make_templates(),
+        surveys=SurveyCache(settings.definition_cache_seconds),
+        pages=PageCache(),
+        writer=ResponseWriter(database),
+        rate_limit=parse_rate_limit(settings.rate_limit),
+        trusted_proxies=parse_networks(settings.trusted_proxies),
+    )
+    app.state.survey = state
 
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware)

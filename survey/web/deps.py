@@ -11,7 +11,8 @@ from sqlmodel import Session
 
 from survey.db import Database
 from survey.i18n import N_
-from survey.web.cache import LiveSurvey, SurveyCache
+from survey.web.cache import LiveSurvey
+from survey.web.state import state_of
 
 
 async def get_database(request: Request) -> Database:
@@ -21,8 +22,7 @@ async def get_database(request: Request) -> Database:
 
 
 def database_of(request: Request) -> Database:
-    database: Database = request.app.state.database
-    return database
+    return state_of(request).database
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -43,7 +43,7 @@ DatabaseDep = Annotated[Database, Depends(get_database)]
 
 def public_base(request: Request) -> str:
     """The product's own origin: the configured public URL, else the request's."""
-    configured: str | None = request.app.state.settings.public_url
+    configured = state_of(request).settings.public_url
     if configured:
         return configured
     # From the scope, not request.url: building the full URL costs more than
@@ -73,7 +73,7 @@ async def find_survey(request: Request, slug: str) -> LiveSurvey:
     loop, so that no connection is held while the route works: a route that
     then writes takes one connection at a time, and a full pool cannot deadlock.
     """
-    cache: SurveyCache = request.app.state.surveys
+    cache = state_of(request).surveys
     live = cache.fresh(slug)
     if live is None:
         database = database_of(request)

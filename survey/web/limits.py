@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from survey.models import utcnow
 from survey.ratelimit import LimitCheck, check_for, client_address
+from survey.web.state import state_of
 
 TOO_LARGE = (
     "The answers sent were larger than this survey accepts. Shorten your longest "
@@ -78,15 +79,15 @@ def client_of(request: Request) -> str:
     right-most untrusted X-Forwarded-For hop."""
     peer = request.client.host if request.client else None
     return client_address(
-        peer, request.headers.get("x-forwarded-for"), request.app.state.trusted_proxies
+        peer, request.headers.get("x-forwarded-for"), state_of(request).trusted_proxies
     )
 
 
 def submission_limit(request: Request, survey_id: int) -> LimitCheck | None:
     """What this submission is counted under (None when limits are off)."""
     return check_for(
-        request.app.state.rate_limit,
-        request.app.state.signing_secret,
+        state_of(request).rate_limit,
+        state_of(request).signing_secret,
         survey_id=survey_id,
         address=client_of(request),
         now=utcnow(),

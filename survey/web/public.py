@@ -23,13 +23,13 @@ from survey.formtokens import BadFormToken, FormToken, FormTokens
 from survey.i18n import N_, choose
 from survey.models import utcnow
 from survey.ratelimit import RateLimited
-from survey.web.cache import SOURCE_MARK, TOKEN_MARK, LiveSurvey, PageCache, SurveyCache
+from survey.web.cache import SOURCE_MARK, TOKEN_MARK, LiveSurvey
 from survey.web.deps import SessionDep, SurveyDep, database_of, public_base, sent_from_our_pages
 from survey.web.errors import error_page
 from survey.web.headers import frame_policy
 from survey.web.limits import submission_limit
+from survey.web.state import state_of
 from survey.web.templating import render, render_string
-from survey.web.writes import ResponseWriter
 
 router = APIRouter()
 
@@ -88,8 +88,7 @@ FormDep = Annotated[FormValues, Depends(form_fields)]
 
 
 async def get_form_tokens(request: Request) -> FormTokens:
-    tokens: FormTokens = request.app.state.form_tokens
-    return tokens
+    return state_of(request).tokens
 
 
 TokensDep = Annotated[FormTokens, Depends(get_form_tokens)]
@@ -142,7 +141,7 @@ def _language(
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def index(request: Request, session: SessionDep) -> Response:
     now = utcnow()
-    cache: SurveyCache = request.app.state.surveys
+    cache = state_of(request).surveys
     surveys = [cache.load(session, row.slug) for row in store.list_surveys(session)]
     return render(
         request,
@@ -188,7 +187,7 @@ async def show_form(
     # the post's address: render it once per survey version and fill those in.
     base = public_base(request)
     key = (live.id, live.version, live.updated_at, view.embed, view.source is not None, base, lang)
-    pages: PageCache = request.app.state.pages
+    pages = state_of(request).pages
     page = pages.get(
         key,
         lambda: render_string(
@@ -206,7 +205,7 @@ async def show_form(
             ),
         ),
     )
-    tokens: FormTokens = request.app.state.form_tokens
+    tokens = state_of(request).tokens
     html = page.fill(token=tokens.issue(live.definition.slug), source=view.source)
     return HTMLResponse(html, headers=frame_policy(live.definition))
 
@@ -276,7 +275,7 @@ async def submit_form(
         answers = clean_form(live.in_language(lang), fields)
     except InvalidAnswers as exc:
         return _form(request, live, view, tokens, values=fields, errors=exc.errors)
-    writer: ResponseWriter = request.app.state.writer
+    writer = state_of(request).writer
     try:
         await writer.insert(
             **live.response(
@@ -326,7 +325,7 @@ async def thanks(request: Request, live: SurveyDep, embed: EmbedQuery = False) -
 def _spam_reason(request: Request, fields: FormValues, token: FormToken) -> str | None:
     if any(value.strip() for value in fields.get(HONEYPOT_FIELD, ())):
         return "honeypot"
-    min_seconds: float = request.app.state.settings.min_fill_seconds
+    min_seconds = state_of(request).settings.min_fill_seconds
     if min_seconds and time.time() - token.issued_at < min_seconds:
         return "too fast"
     return None

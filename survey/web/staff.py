@@ -25,6 +25,7 @@ from survey import store
 from survey.i18n import N_
 from survey.models import StaffSession, StaffUser, utcnow
 from survey.web.deps import database_of, public_base, sent_from_our_pages
+from survey.web.state import state_of
 
 COOKIE = "survey_staff"
 SIGN_IN_COOKIE = "survey_sign_in"  # the sign-in form's own CSRF token, before any session
@@ -58,7 +59,7 @@ class Staff:
 
 
 def signer(request: Request, purpose: str) -> Signer:
-    secret: str = request.app.state.signing_secret
+    secret = state_of(request).signing_secret
     return Signer(secret, salt=f"reader-survey.{purpose}")
 
 
@@ -67,7 +68,7 @@ def sign_in_url(next_path: str) -> str:
 
 
 def secure_cookies(request: Request) -> bool:
-    configured: bool | None = request.app.state.settings.secure_cookies
+    configured = state_of(request).settings.secure_cookies
     if configured is not None:
         return configured
     return public_base(request).startswith("https://")

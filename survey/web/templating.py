@@ -24,6 +24,7 @@ from survey.definitions import DEFAULT_THANK_YOU
 from survey.export import format_time
 from survey.i18n import DEFAULT, NAMES, direction, translate, translations
 from survey.resources import templates_dir
+from survey.web.state import state_of
 
 
 def make_templates() -> Jinja2Templates:
@@ -72,14 +73,14 @@ def _as_list(values: Any) -> list[str]:
 def render(
     request: Request, name: str, context: dict[str, Any], *, status_code: int = 200
 ) -> HTMLResponse:
-    templates: Jinja2Templates = request.app.state.templates
+    templates = state_of(request).templates
     return templates.TemplateResponse(
         request, name, _in_language(request, context), status_code=status_code
     )
 
 
 def render_string(request: Request, name: str, context: dict[str, Any]) -> str:
-    templates: Jinja2Templates = request.app.state.templates
+    templates = state_of(request).templates
     return templates.get_template(name).render(_in_language(request, context))
 
 
