@@ -18,7 +18,7 @@ from survey import store
 from survey.db import Database
 from survey.filters import ResponseFilter
 from survey.questions import BaseQuestion
-from survey.questions.base import LATEST, MATRIX, RANKING
+from survey.questions.base import LATEST
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class QuestionSummary:
 
     @property
     def several_answers(self) -> bool:
-        return self.question.cell_kind == "choices" and self.shape not in (MATRIX, RANKING)
+        return self.question.several_answers
 
 
 @dataclass(frozen=True)

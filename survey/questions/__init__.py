@@ -24,8 +24,10 @@ from survey.questions.base import (
     BaseQuestion,
     Column,
     FilterSpec,
+    Option,
     Refused,
-    frozen_dump,
+    dump_question,
+    options_from_labels,
 )
 from survey.questions.choice import MultipleChoiceQuestion, SingleChoiceQuestion
 from survey.questions.consent import ConsentQuestion
@@ -82,11 +84,6 @@ def kind_names() -> str:
     return ", ".join(KINDS)
 
 
-def dump_question(question: BaseQuestion) -> dict[str, Any]:
-    """The one written form of a question (stored versions, the survey document)."""
-    return frozen_dump(question)
-
-
 def stored_questions(raw: list[dict[str, Any]]) -> list[BaseQuestion]:
     """The questions of a stored survey version, as the models they were.
 
@@ -106,7 +103,10 @@ def _lenient(raw: dict[str, Any]) -> BaseQuestion:
     try:
         return kind.model_validate({"type": "short_text", **raw})
     except ValidationError:
-        fields = {"options": [], **raw, "type": raw.get("type", "short_text")}
+        fields = {**raw, "type": raw.get("type", "short_text")}
+        for items in kind.option_lists:
+            options = options_from_labels(fields.get(items) or [])
+            fields[items] = [Option.model_construct(**o) for o in options if isinstance(o, dict)]
         return kind.model_construct(**fields)
 
 

@@ -15,9 +15,16 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+)
 
 from survey.i18n import Message
 
@@ -108,6 +115,13 @@ class Option(BaseModel):
     label: str = Field(min_length=1)
 
 
+# A list of {value, label} (or plain labels), each value once: options, a
+# matrix's rows and columns.
+OptionList = Annotated[
+    list[Option], BeforeValidator(options_from_labels), AfterValidator(unique_values)
+]
+
+
 @dataclass(frozen=True)
 class Column:
     """One column of the CSV and Excel exports.
@@ -174,6 +188,9 @@ class BaseQuestion(BaseModel):
     option_lists: ClassVar[tuple[str, ...]] = ()  # lists of {value, label}, translatable
     cell_kind: ClassVar[str] = TEXT
     summary_shape: ClassVar[str] = LATEST
+    several_answers: ClassVar[bool] = False  # a summary's percentages may add up past 100
+    # How the "answered X" filter compares (FilterSpec.match); None: no such filter.
+    filter_match: ClassVar[str | None] = None
     searchable: ClassVar[bool] = False  # the staff search looks through its answers
     holds_email: ClassVar[bool] = False  # erasure by email address looks at its answers
 
@@ -238,10 +255,15 @@ class BaseQuestion(BaseModel):
         return str(value)
 
     def filters(self, lang: str) -> list[FilterSpec]:
-        return []
+        if self.filter_match is None:
+            return []
+        return [
+            FilterSpec(self.key, self.label, self.choices(lang), (self.key,), self.filter_match)
+        ]
 
-    def bar_choices(self, lang: str) -> list[tuple[str, str]]:
-        """For a BARS summary: every (stored value as text, label) to count."""
+    def choices(self, lang: str) -> list[tuple[str, str]]:
+        """Every (stored value as text, label) an answer can be: shown in the
+        form, counted in a BARS summary, offered by the filter."""
         return []
 
     def summary_paths(self) -> list[tuple[str, ...]]:
@@ -257,7 +279,7 @@ class BaseQuestion(BaseModel):
         (responses per value); for BARS, one bar per choice."""
         return [
             Bar(value, label, counts[0][value], percent(counts[0][value], answered))
-            for value, label in self.bar_choices(lang)
+            for value, label in self.choices(lang)
         ]
 
     def search_keys(self) -> list[str]:
@@ -265,7 +287,7 @@ class BaseQuestion(BaseModel):
         return [self.key] if self.searchable else []
 
 
-def frozen_dump(question: BaseQuestion) -> dict[str, Any]:
+def dump_question(question: BaseQuestion) -> dict[str, Any]:
     """The one way a question is written down (stored versions, the API, the
     builder): what the file said, without defaults, and always its type."""
     return question.model_dump(mode="json", exclude_defaults=True) | {"type": question.type}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from survey.i18n import N_, Message, translate
 from survey.questions.base import (
@@ -14,12 +14,9 @@ from survey.questions.base import (
     OTHER,
     BaseQuestion,
     Column,
-    FilterSpec,
-    Option,
+    OptionList,
     Refused,
     json_list,
-    options_from_labels,
-    unique_values,
 )
 from survey.questions.text import DEFAULT_MAX_LENGTH, clean_text
 
@@ -28,22 +25,13 @@ class _Choice(BaseQuestion):
     option_lists: ClassVar[tuple[str, ...]] = ("options",)
     summary_shape: ClassVar[str] = BARS
 
-    options: list[Option] = Field(min_length=1)
-
-    _labels_from_strings = field_validator("options", mode="before")(
-        classmethod(lambda cls, raw: options_from_labels(raw))
-    )
-    _unique = field_validator("options")(classmethod(lambda cls, options: unique_values(options)))
+    options: OptionList = Field(min_length=1)
 
     def choice_values(self) -> list[str] | None:
         return [option.value for option in self.options]
 
-    def bar_choices(self, lang: str) -> list[tuple[str, str]]:
+    def choices(self, lang: str) -> list[tuple[str, str]]:
         return [(option.value, option.label) for option in self.options]
-
-    def filters(self, lang: str) -> list[FilterSpec]:
-        match = "contains" if self.cell_kind == CHOICES else "equals"
-        return [FilterSpec(self.key, self.label, self.bar_choices(lang), (self.key,), match)]
 
     def value_words(self, value: Any, answers: dict[str, Any], lang: str) -> str:
         labels = {option.value: option.label for option in self.options}
@@ -55,6 +43,7 @@ class _Choice(BaseQuestion):
 class SingleChoiceQuestion(_Choice):
     partial: ClassVar[str] = "questions/_q_single_choice.html"
     required_message: ClassVar[Message] = N_("Choose an option")
+    filter_match: ClassVar[str | None] = "equals"
 
     type: Literal["single_choice"]
 
@@ -68,6 +57,8 @@ class MultipleChoiceQuestion(_Choice):
     partial: ClassVar[str] = "questions/_q_multiple_choice.html"
     required_message: ClassVar[Message] = N_("Choose at least one option")
     cell_kind: ClassVar[str] = CHOICES
+    several_answers: ClassVar[bool] = True
+    filter_match: ClassVar[str | None] = "contains"
     texts: ClassVar[tuple[str, ...]] = ("label", "help", "other_label")
 
     type: Literal["multiple_choice"]
@@ -97,8 +88,8 @@ class MultipleChoiceQuestion(_Choice):
         """The options as boxes; "Other" has a box and a text field of its own."""
         return [(option.value, option.label) for option in self.options]
 
-    def bar_choices(self, lang: str) -> list[tuple[str, str]]:
-        values = super().bar_choices(lang)
+    def choices(self, lang: str) -> list[tuple[str, str]]:
+        values = super().choices(lang)
         if self.allow_other:
             values.append((OTHER, self.other_label or "Other"))
         return values

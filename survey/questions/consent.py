@@ -27,7 +27,7 @@ class ConsentQuestion(BaseQuestion):
             return MISSING
         raise Refused(N_("Send true to give consent"))
 
-    def bar_choices(self, lang: str) -> list[tuple[str, str]]:
+    def choices(self, lang: str) -> list[tuple[str, str]]:
         return [("true", translate(AGREED, lang))]
 
     def summary_items(self, text: str) -> list[str]:

@@ -7,13 +7,14 @@ from typing import Any, ClassVar, Literal
 
 from survey.countries import COUNTRY_CODES, country_choices, country_name
 from survey.i18n import N_, Message
-from survey.questions.base import BARS, BaseQuestion, FilterSpec, Refused
+from survey.questions.base import BARS, BaseQuestion, Refused
 
 
 class CountryQuestion(BaseQuestion):
     partial: ClassVar[str] = "questions/_q_country.html"
     required_message: ClassVar[Message] = N_("Choose a country")
     summary_shape: ClassVar[str] = BARS
+    filter_match: ClassVar[str | None] = "equals"
 
     type: Literal["country"]
 
@@ -23,16 +24,13 @@ class CountryQuestion(BaseQuestion):
             return code
         raise Refused(N_("Choose a country from the list"))
 
-    def bar_choices(self, lang: str) -> list[tuple[str, str]]:
+    def choices(self, lang: str) -> list[tuple[str, str]]:
         return list(country_choices(lang))
 
     def summary(self, counts: list[Counter[str]], answered: int, lang: str) -> Any:
         # 249 countries: only those someone chose, most chosen first.
         bars = super().summary(counts, answered, lang)
         return sorted((bar for bar in bars if bar.count), key=lambda bar: -bar.count)
-
-    def filters(self, lang: str) -> list[FilterSpec]:
-        return [FilterSpec(self.key, self.label, self.bar_choices(lang), (self.key,))]
 
     def value_words(self, value: Any, answers: dict[str, Any], lang: str) -> str:
         return country_name(str(value), lang)

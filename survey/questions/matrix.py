@@ -7,6 +7,7 @@ Answer ``{row: column}``; in the form one group of radios per row, named
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable
 from typing import Any, ClassVar, Literal
@@ -22,10 +23,9 @@ from survey.questions.base import (
     Column,
     FilterSpec,
     Option,
+    OptionList,
     Refused,
-    options_from_labels,
     percent,
-    unique_values,
 )
 
 # Rows become JSON paths written into SQL and form field names: no quotes,
@@ -40,29 +40,19 @@ class MatrixQuestion(BaseQuestion):
     summary_shape: ClassVar[str] = MATRIX
 
     type: Literal["matrix"]
-    rows: list[Option] = Field(min_length=1, max_length=50)
-    columns: list[Option] = Field(min_length=2, max_length=12)
-
-    _labels_from_strings = field_validator("rows", "columns", mode="before")(
-        classmethod(lambda cls, raw: options_from_labels(raw))
-    )
+    rows: OptionList = Field(min_length=1, max_length=50)
+    columns: OptionList = Field(min_length=2, max_length=12)
 
     @field_validator("rows")
     @classmethod
     def _row_values(cls, rows: list[Option]) -> list[Option]:
-        import re
-
         for row in rows:
             if not re.fullmatch(ROW_VALUE, row.value):
                 raise ValueError(
                     f"row value {row.value!r} may only hold letters, digits, _ and - "
                     "(up to 64 characters)"
                 )
-        return unique_values(rows)
-
-    _unique_columns = field_validator("columns")(
-        classmethod(lambda cls, columns: unique_values(columns))
-    )
+        return rows
 
     def field_name(self, row: Option) -> str:
         return f"{self.key}.{row.value}"
@@ -120,7 +110,7 @@ class MatrixQuestion(BaseQuestion):
             if row.value in value
         )
 
-    def bar_choices(self, lang: str) -> list[tuple[str, str]]:
+    def choices(self, lang: str) -> list[tuple[str, str]]:
         return [(column.value, column.label) for column in self.columns]
 
     def filters(self, lang: str) -> list[FilterSpec]:
@@ -128,7 +118,7 @@ class MatrixQuestion(BaseQuestion):
             FilterSpec(
                 f"{self.key}.{row.value}",
                 f"{self.label}: {row.label}",
-                self.bar_choices(lang),
+                self.choices(lang),
                 (self.key, row.value),
             )
             for row in self.rows
@@ -144,7 +134,7 @@ class MatrixQuestion(BaseQuestion):
             base = sum(counted.values())
             bars = [
                 Bar(value, label, counted[value], percent(counted[value], base))
-                for value, label in self.bar_choices(lang)
+                for value, label in self.choices(lang)
             ]
             rows.append((row, base, bars))
         return rows

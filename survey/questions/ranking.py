@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from survey.i18n import N_, Message, translate
 from survey.questions.base import (
@@ -26,10 +26,9 @@ from survey.questions.base import (
     Column,
     FilterSpec,
     Option,
+    OptionList,
     Refused,
     json_list,
-    options_from_labels,
-    unique_values,
 )
 
 
@@ -42,13 +41,8 @@ class RankingQuestion(BaseQuestion):
     summary_shape: ClassVar[str] = RANKING
 
     type: Literal["ranking"]
-    options: list[Option] = Field(min_length=2, max_length=20)
+    options: OptionList = Field(min_length=2, max_length=20)
     max_ranked: int | None = Field(default=None, ge=1)
-
-    _labels_from_strings = field_validator("options", mode="before")(
-        classmethod(lambda cls, raw: options_from_labels(raw))
-    )
-    _unique = field_validator("options")(classmethod(lambda cls, options: unique_values(options)))
 
     @model_validator(mode="after")
     def _max_within_options(self) -> RankingQuestion:
@@ -106,12 +100,12 @@ class RankingQuestion(BaseQuestion):
         items = value if isinstance(value, list) else [value]
         return "; ".join(f"{n}. {labels.get(item, str(item))}" for n, item in enumerate(items, 1))
 
-    def bar_choices(self, lang: str) -> list[tuple[str, str]]:
+    def choices(self, lang: str) -> list[tuple[str, str]]:
         return [(option.value, option.label) for option in self.options]
 
     def filters(self, lang: str) -> list[FilterSpec]:
         label = translate(N_("%(label)s (first choice)", label=self.label), lang)
-        return [FilterSpec(self.key, label, self.bar_choices(lang), (self.key,), "first")]
+        return [FilterSpec(self.key, label, self.choices(lang), (self.key,), "first")]
 
     def summary_items(self, text: str) -> list[str]:
         # Each chosen option with its place, so that the summary can average them.

@@ -7,7 +7,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field
 
 from survey.i18n import N_, Message
-from survey.questions.base import BARS, NUMBER, BaseQuestion, FilterSpec, Refused
+from survey.questions.base import BARS, NUMBER, BaseQuestion, Refused
 
 
 class RatingQuestion(BaseQuestion):
@@ -16,6 +16,7 @@ class RatingQuestion(BaseQuestion):
     texts: ClassVar[tuple[str, ...]] = ("label", "help", "low_label", "high_label")
     cell_kind: ClassVar[str] = NUMBER
     summary_shape: ClassVar[str] = BARS
+    filter_match: ClassVar[str | None] = "equals"
 
     type: Literal["rating"]
     scale: int = Field(default=5, ge=2, le=10)
@@ -32,8 +33,5 @@ class RatingQuestion(BaseQuestion):
             return value
         raise Refused(N_("Choose a rating from 1 to %(scale)s", scale=self.scale))
 
-    def bar_choices(self, lang: str) -> list[tuple[str, str]]:
+    def choices(self, lang: str) -> list[tuple[str, str]]:
         return [(str(n), str(n)) for n in range(1, self.scale + 1)]
-
-    def filters(self, lang: str) -> list[FilterSpec]:
-        return [FilterSpec(self.key, self.label, self.bar_choices(lang), (self.key,))]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal
 
 from survey.i18n import N_, Message, translate
-from survey.questions.base import BARS, BaseQuestion, FilterSpec, Refused
+from survey.questions.base import BARS, BaseQuestion, Refused
 
 YES, NO = N_("Yes"), N_("No")
 
@@ -14,6 +14,7 @@ class YesNoQuestion(BaseQuestion):
     partial: ClassVar[str] = "questions/_q_yes_no.html"
     required_message: ClassVar[Message] = N_("Choose yes or no")
     summary_shape: ClassVar[str] = BARS
+    filter_match: ClassVar[str | None] = "equals"
 
     type: Literal["yes_no"]
 
@@ -25,11 +26,8 @@ class YesNoQuestion(BaseQuestion):
     def choice_values(self) -> list[str] | None:
         return ["yes", "no"]
 
-    def bar_choices(self, lang: str) -> list[tuple[str, str]]:
+    def choices(self, lang: str) -> list[tuple[str, str]]:
         return [("yes", translate(YES, lang)), ("no", translate(NO, lang))]
 
-    def filters(self, lang: str) -> list[FilterSpec]:
-        return [FilterSpec(self.key, self.label, self.bar_choices(lang), (self.key,))]
-
     def value_words(self, value: Any, answers: dict[str, Any], lang: str) -> str:
-        return dict(self.bar_choices(lang)).get(str(value), str(value))
+        return dict(self.choices(lang)).get(str(value), str(value))

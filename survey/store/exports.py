@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from survey.filters import ResponseFilter
 from survey.questions import Column
 from survey.questions.cells import cell_sql
-from survey.store.filters import _NO_FILTER, filter_sql
+from survey.store.filters import NO_FILTER, filter_sql
 
 
 def iter_export_rows(
@@ -19,7 +19,7 @@ def iter_export_rows(
     survey_id: int,
     columns: list[Column],
     current_version_id: int,
-    where: ResponseFilter = _NO_FILTER,
+    where: ResponseFilter = NO_FILTER,
     batch_size: int = 2000,
 ) -> Iterator[Sequence[Any]]:
     """Rows for the CSV export, flattened by the database itself.

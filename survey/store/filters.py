@@ -18,7 +18,7 @@ from survey.filters import ResponseFilter
 from survey.questions.base import KEY_PATTERN
 from survey.questions.cells import answer_sql
 
-_NO_FILTER = ResponseFilter()
+NO_FILTER = ResponseFilter()
 
 
 def filter_sql(
