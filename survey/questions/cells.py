@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from survey.questions import BaseQuestion, stored_questions
 from survey.questions.base import BOOLEAN, CHOICES, KEY_PATTERN, NUMBER, OTHER, TEXT, Column
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\x00")
@@ -98,8 +99,6 @@ def question_columns(versions_newest_first: Iterable[Iterable[Any]]) -> list[Col
     """The current version's columns in order, then those only older versions had.
 
     Each version is its questions, as models or as stored dicts."""
-    from survey.questions import BaseQuestion, stored_questions
-
     columns: dict[str, Column] = {}
     for questions in versions_newest_first:
         items = list(questions)
