@@ -15,7 +15,7 @@ the JSON API keeps the English.
 from __future__ import annotations
 
 import io
-from functools import cache
+from functools import cache, lru_cache
 from gettext import NullTranslations
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -84,6 +84,19 @@ def parse_accept_language(header: str | None) -> list[str]:
     """Language codes from an Accept-Language header, most wanted first."""
     if not header:
         return []
+    # Browsers send a handful of distinct headers: the form page (the hot
+    # path) parses each once.  Long, odd headers are parsed every time.
+    if len(header) <= 200:
+        return list(_parsed_accept_language(header))
+    return list(_parse_accept_language(header))
+
+
+@lru_cache(maxsize=256)
+def _parsed_accept_language(header: str) -> tuple[str, ...]:
+    return _parse_accept_language(header)
+
+
+def _parse_accept_language(header: str) -> tuple[str, ...]:
     weighted = []
     for position, part in enumerate(header.split(",")[:20]):
         tag, _, params = part.strip().partition(";")
@@ -97,7 +110,7 @@ def parse_accept_language(header: str | None) -> list[str]:
                     quality = 0.0
         if tag and quality > 0:
             weighted.append((-quality, position, tag.split("-")[0].lower()))
-    return [tag for _, _, tag in sorted(weighted)]
+    return tuple(tag for _, _, tag in sorted(weighted))
 
 
 def choose(asked: str | None, accept_language: str | None, available: list[str]) -> str:

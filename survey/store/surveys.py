@@ -75,7 +75,7 @@ def load_definition(session: Session, *, definition: SurveyDefinition) -> LoadRe
 
     latest = current_version(session, survey=survey)
     outcome = "unchanged"
-    if _canonical(latest.questions) != _canonical(questions):
+    if _canonical(latest.questions) != definition.questions_fingerprint():
         assert survey.id is not None
         survey.current_version = latest.version + 1
         session.add(

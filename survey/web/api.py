@@ -22,10 +22,11 @@ from survey.filters import FilterError, export_filter
 from survey.models import utcnow
 from survey.questions import Question
 from survey.ratelimit import RateLimited
+from survey.web.api_tokens import TokenDep
+from survey.web.cors import cors_headers
 from survey.web.deps import DatabaseDep, SurveyDep
 from survey.web.errors import COMMON_RESPONSES, ApiError, DetailOut, ErrorsOut
 from survey.web.limits import submission_limit
-from survey.web.security import TokenDep
 from survey.web.state import state_of
 
 router = APIRouter(prefix="/api", tags=["surveys"], responses=COMMON_RESPONSES)
@@ -57,18 +58,9 @@ class SubmissionOut(BaseModel):
 
 
 async def cors(request: Request, live: SurveyDep) -> dict[str, str]:
-    """CORS headers for a browser on one of the survey's ``embed_origins``
-    (any origin when the survey names none), and none for everyone else.
-
-    Kept on ``request.state`` so that error answers carry them too: a page
-    posting answers must be able to read the 422 that explains them.
-    """
-    origin = request.headers.get("origin")
-    headers: dict[str, str] = {"Vary": "Origin"}
-    if origin and origin != "null" and live.definition.allows_origin(origin):
-        headers["Access-Control-Allow-Origin"] = origin
-    request.state.cors_headers = headers
-    return headers
+    """The CORS headers for this request (``SurveyCorsMiddleware`` adds them to
+    every answer on these addresses; a preflight answers with them itself)."""
+    return cors_headers(live, request.headers.get("origin"))
 
 
 CorsDep = Annotated[dict[str, str], Depends(cors)]
@@ -115,8 +107,7 @@ async def preflight(request: Request, headers: CorsDep) -> Response:
 
 
 @router.get("/surveys/{slug}", summary="A survey's public definition")
-async def get_survey(live: SurveyDep, headers: CorsDep, response: Response) -> PublicSurvey:
-    response.headers.update(headers)
+async def get_survey(live: SurveyDep) -> PublicSurvey:
     definition = live.definition
     return PublicSurvey(
         slug=definition.slug,
@@ -147,10 +138,9 @@ async def get_survey(live: SurveyDep, headers: CorsDep, response: Response) -> P
 )
 async def submit(
     request: Request,
-    headers: CorsDep,
-    body: Annotated[SubmissionIn, Depends(submission_body)],
+    # The survey first: its CORS headers go on every answer, a bad body's too.
     live: SurveyDep,
-    response: Response,
+    body: Annotated[SubmissionIn, Depends(submission_body)],
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -184,7 +174,6 @@ async def submit(
             detail=f"Too many responses from this client; try again in {exc.retry_after} s.",
             headers={"Retry-After": str(exc.retry_after)},
         ) from None
-    response.headers.update(headers)
     return SubmissionOut(id=new_id, submitted_at=format_time(submitted_at))
 
 

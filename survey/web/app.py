@@ -23,6 +23,7 @@ from survey.resources import STATIC_DIR
 from survey.settings import Settings
 from survey.web import admin, api, embed, errors, public
 from survey.web.cache import PageCache, SurveyCache
+from survey.web.cors import SurveyCorsMiddleware
 from survey.web.deps import DatabaseDep
 from survey.web.headers import SecurityHeadersMiddleware
 from survey.web.limits import BodyLimitMiddleware
@@ -32,6 +33,12 @@ from survey.web.templating import make_templates
 from survey.web.writes import ResponseWriter
 
 log = logging.getLogger(__name__)
+
+# The one stored secret every process shares when SURVEY_SECRET_KEY is not set.
+# It signs form tokens, staff cookies and rate-limit keys, each under a salt of
+# its own.  The stored name is the first release's, kept so that upgrading
+# keeps every open form and session valid.
+SIGNING_SECRET = "form-token-key"  # noqa: S105 - the secret's name, not a secret
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -73,11 +80,15 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.survey = state
 
+    app.add_middleware(SurveyCorsMiddleware, surveys=state.surveys)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
     if settings.allowed_hosts:
         # Outermost: a request for a host we do not serve gets 400 before anything.
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
+    # The hot path first: the form page as a plain Starlette route (see
+    # web/public/form.py); public.router describes it in the OpenAPI schema.
+    app.add_route("/s/{slug}", public.form_page, methods=["GET"], include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(public.router)
     app.include_router(api.router)
@@ -125,7 +136,7 @@ async def _to_sign_in(request: Request, exc: Exception) -> Response:
 
 def _shared_secret(database: Database) -> str:
     with database.begin(write=True) as session:
-        return store.app_secret(session, name="form-token-key")
+        return store.app_secret(session, name=SIGNING_SECRET)
 
 
 def app_from_environment() -> FastAPI:

@@ -92,6 +92,11 @@ class SurveyCache:
         self._by_slug: dict[str, _Entry] = {}
         self._loading: dict[str, asyncio.Future[object]] = {}
 
+    def cached(self, slug: str) -> LiveSurvey | None:
+        """What this process holds for ``slug``, however old (no database)."""
+        entry = self._by_slug.get(slug)
+        return entry.live if entry is not None else None
+
     def fresh(self, slug: str) -> LiveSurvey | None:
         """The cached survey if it was checked recently enough, else None.
 

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from survey.i18n import N_
+from survey.i18n import LANGUAGES, N_, choose
 from survey.web.templating import render
 
 log = logging.getLogger(__name__)
@@ -71,12 +71,20 @@ def _wants_json(request: Request) -> bool:
     return path.startswith("/api/") or path in {"/healthz", "/openapi.json", "/oembed"}
 
 
-def error_page(request: Request, status_code: int, message: str | None = None) -> Response:
+def error_page(
+    request: Request, status_code: int, message: str | None = None, *, lang: str | None = None
+) -> Response:
+    """An error as a page, in ``lang`` or else the language the address or the
+    browser asks for."""
     title = TITLES.get(status_code, "Error")
+    if lang is None:
+        asked = request.query_params.get("lang")
+        lang = choose(asked, request.headers.get("accept-language"), list(LANGUAGES))
     return render(
         request,
         "errors/error.html",
         {
+            "lang": lang,
             "title": title,
             "message": message or MESSAGES.get(status_code, title),
             "embed": request.query_params.get("embed") == "1",
@@ -90,7 +98,6 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     headers = dict(exc.headers or {})
     detail = exc.detail if isinstance(exc.detail, str) else None
     if _wants_json(request):
-        headers |= getattr(request.state, "cors_headers", {})
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
     # Only our own messages are shown on pages; Starlette's defaults are replaced.
     message = detail if detail and detail != TITLES.get(exc.status_code) else None
@@ -108,21 +115,13 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
         loc = [str(part) for part in error.get("loc", ()) if part not in ("query", "path")]
         errors.setdefault(".".join(loc) or "_request", str(error.get("msg", "Invalid value")))
     if _wants_json(request):
-        return JSONResponse(
-            {"errors": errors},
-            status_code=422,
-            headers=getattr(request.state, "cors_headers", None),
-        )
+        return JSONResponse({"errors": errors}, status_code=422)
     return error_page(request, 400, "; ".join(f"{k}: {v}" for k, v in errors.items()))
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return JSONResponse(
-        {"errors": exc.errors},
-        status_code=exc.status_code,
-        headers=getattr(request.state, "cors_headers", None),
-    )
+    return JSONResponse({"errors": exc.errors}, status_code=exc.status_code)
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:

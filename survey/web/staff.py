@@ -20,11 +20,12 @@ from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Request
 from itsdangerous import BadSignature, Signer
+from sqlmodel import Session
 
 from survey import store
 from survey.i18n import N_
 from survey.models import StaffSession, StaffUser, utcnow
-from survey.web.deps import database_of, public_base, sent_from_our_pages
+from survey.web.deps import SessionDep, public_base, sent_from_our_pages
 from survey.web.state import state_of
 
 COOKIE = "survey_staff"
@@ -74,10 +75,8 @@ def secure_cookies(request: Request) -> bool:
     return public_base(request).startswith("https://")
 
 
-def current_staff(request: Request) -> Staff | None:
-    cached: Staff | None = getattr(request.state, "staff", None)
-    if cached is not None:
-        return cached
+def current_staff(request: Request, session: Session) -> Staff | None:
+    """The signed-in staff member, looked up in the request's one read session."""
     cookie = request.cookies.get(COOKIE)
     if not cookie:
         return None
@@ -85,13 +84,10 @@ def current_staff(request: Request) -> Staff | None:
         plain = signer(request, "staff-session").unsign(cookie).decode()
     except BadSignature:
         return None
-    with database_of(request).session() as session:
-        found = store.find_session(session, plain=plain, now=utcnow())
+    found = store.find_session(session, plain=plain, now=utcnow())
     if found is None:
         return None
-    staff = Staff(user=found[1], session=found[0])
-    request.state.staff = staff
-    return staff
+    return Staff(user=found[1], session=found[0])
 
 
 async def _check_csrf(request: Request, staff: Staff) -> None:
@@ -113,8 +109,8 @@ async def _check_csrf(request: Request, staff: Staff) -> None:
         )
 
 
-def _signed_in(request: Request) -> Staff:
-    staff = current_staff(request)
+def _signed_in(request: Request, session: SessionDep) -> Staff:
+    staff = current_staff(request, session)
     if staff is None:
         target = request.url.path
         if request.url.query and request.method == "GET":

@@ -74,20 +74,18 @@ def render(
     request: Request, name: str, context: dict[str, Any], *, status_code: int = 200
 ) -> HTMLResponse:
     templates = state_of(request).templates
-    return templates.TemplateResponse(
-        request, name, _in_language(request, context), status_code=status_code
-    )
+    return templates.TemplateResponse(request, name, _in_language(context), status_code=status_code)
 
 
 def render_string(request: Request, name: str, context: dict[str, Any]) -> str:
     templates = state_of(request).templates
-    return templates.get_template(name).render(_in_language(request, context))
+    return templates.get_template(name).render(_in_language(context))
 
 
-def _in_language(request: Request, context: dict[str, Any]) -> dict[str, Any]:
+def _in_language(context: dict[str, Any]) -> dict[str, Any]:
     """What every template gets to speak the page's language: ``_`` for the
     interface's own text, ``translate`` for messages made without a language."""
-    lang = str(context.get("lang") or getattr(request.state, "lang", DEFAULT))
+    lang = str(context.get("lang") or DEFAULT)
     catalogue = translations(lang)
     return {
         "lang": lang,

@@ -232,3 +232,33 @@ def test_the_same_form_sent_twice_is_stored_once(client: TestClient, database: D
     # A new page view is a new form: its answers are a new response.
     assert post_form(client, FORM, {"visits_libraries": "sometimes"}).status_code == 303
     assert len(stored(database)) == 2
+
+
+def test_the_form_page_reads_its_query_as_documented(client: TestClient) -> None:
+    """The page is served by a plain route (the hot path) but keeps the
+    contract its OpenAPI description states."""
+    operation = client.get("/openapi.json").json()["paths"]["/s/{slug}"]["get"]
+    assert {p["name"] for p in operation["parameters"]} == {"slug", "embed", "source", "lang"}
+    assert set(operation["responses"]) >= {"200", "400", "404", "410"}
+    for flag in ("1", "true", "yes", "on"):
+        embedded = page(client.get(f"{FORM}?embed={flag}").text)
+        assert embedded.select_one("form input[name=_token]") is not None
+        assert "embed=1" in str(embedded.select_one("form")["action"])
+    unreadable = client.get(f"{FORM}?embed=maybe")
+    assert unreadable.status_code == 400
+    assert "embed" in page(unreadable.text).get_text(" ")
+    assert client.get("/s/no-such-survey").status_code == 404
+    head = client.head(FORM)
+    assert head.status_code == 200
+    assert head.content == b""
+
+
+def test_error_pages_speak_the_language_asked_for(client: TestClient) -> None:
+    arabic = page(client.get("/s/no-such-survey?lang=ar").text)
+    assert arabic.html is not None
+    assert arabic.html["lang"] == "ar"
+    assert arabic.html["dir"] == "rtl"
+    french = page(client.get("/nowhere", headers={"Accept-Language": "fr-CA,fr;q=0.9"}).text)
+    assert french.html is not None
+    assert french.html["lang"] == "fr"
+    assert "Page not found" not in french.get_text(" ")

@@ -1,0 +1,27 @@
+"""The staff workspace under /admin, one module per area: signing in, the
+dashboard, responses (table, one response, summary), downloads, the spam
+folder, erasure, users, API tokens, loading surveys and the audit trail.
+
+Routes stay thin: check who is asking (``StaffDep``/``AdminDep``), parse, call
+``store``/``reports``/``export``, render.  A request reads through one session
+(``SessionDep``, shared with the staff check) and each request that changes
+something commits once, with its audit line in the same transaction.
+"""
+
+from __future__ import annotations
+
+from survey.web.admin import (  # noqa: F401 - each area adds its routes to the router
+    audit,
+    dashboard,
+    downloads,
+    erasure,
+    responses,
+    signin,
+    spam,
+    surveys,
+    tokens,
+    users,
+)
+from survey.web.admin.common import router
+
+__all__ = ["router"]

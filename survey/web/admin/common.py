@@ -1,0 +1,116 @@
+"""What every staff page shares: rendering in the staff member's language, the
+audit line, redirects, and the survey a URL names with its filter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
+
+from survey import store
+from survey.filters import FilterError, ResponseFilter, filter_specs, parse_filter, search_keys
+from survey.i18n import LANGUAGES, N_, choose
+from survey.models import Survey
+from survey.questions import BaseQuestion, stored_questions
+from survey.web.limits import client_of
+from survey.web.staff import Staff
+from survey.web.templating import render
+
+# One router for the whole workspace, which each area's module adds its routes to.
+router = APIRouter(prefix="/admin", include_in_schema=False)
+
+PAGE_SIZE = 50
+NO_SURVEY = N_("There is no survey at this address.")
+FILTER_PARAMS = frozenset({"since", "until", "source", "q"})
+Cursor = Annotated[int | None, Query(ge=1, le=2**62)]
+
+
+def staff_lang(request: Request) -> str:
+    """Staff pages speak the browser's language (no ?lang: one language per
+    person is enough, and the session keeps nothing else about them)."""
+    return choose(None, request.headers.get("accept-language"), list(LANGUAGES))
+
+
+def page(
+    request: Request,
+    name: str,
+    staff: Staff | None,
+    context: dict[str, Any],
+    *,
+    status_code: int = 200,
+) -> Response:
+    context = {"staff": staff, "lang": staff_lang(request), **context}
+    return render(request, name, context, status_code=status_code)
+
+
+def audit(session: Session, request: Request, staff: Staff, action: str, **detail: Any) -> None:
+    """One line of the audit trail for what this staff member just did."""
+    store.audit(session, action=action, actor=staff.email, client=client_of(request), **detail)
+
+
+def see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def not_found(message: str) -> HTTPException:
+    return HTTPException(status_code=404, detail=message)
+
+
+@dataclass(frozen=True)
+class SurveyView:
+    """One survey as its staff pages show it."""
+
+    survey: Survey
+    id: int
+    slug: str
+    title: str
+    questions: list[BaseQuestion]  # the current version's, with labels and options
+    versions: dict[int, list[BaseQuestion]]  # version number -> its questions
+    search_keys: tuple[str, ...]  # answer keys of every version that a search looks in
+
+
+def survey_view(session: Session, slug: str) -> SurveyView:
+    survey = store.get_survey(session, slug=slug)
+    if survey is None or survey.id is None:
+        raise not_found(NO_SURVEY)
+    versions = store.survey_versions(session, survey_id=survey.id)
+    parsed = {v.version: stored_questions(v.questions) for v in versions}
+    return SurveyView(
+        survey=survey,
+        id=survey.id,
+        slug=survey.slug,
+        title=survey.definition.get("title", survey.slug),
+        questions=stored_questions(survey.definition.get("questions", [])),
+        versions=parsed,
+        search_keys=search_keys(parsed.values()),
+    )
+
+
+def response_filter(request: Request, view: SurveyView) -> ResponseFilter:
+    """The filter the page's address asks for (the same one for the table, the
+    summary and the download)."""
+    params = [
+        (k, v) for k, v in request.query_params.multi_items() if k in FILTER_PARAMS or k[:2] == "f."
+    ]
+    try:
+        return parse_filter(
+            params,
+            specs=filter_specs(view.questions, staff_lang(request)),
+            searched=view.search_keys,
+        )
+    except FilterError as exc:
+        raise HTTPException(status_code=422, detail=f"{exc.name}: {exc}") from None
+
+
+def filter_context(view: SurveyView, where: ResponseFilter, lang: str) -> dict[str, Any]:
+    return {
+        "survey": view,
+        "where": where,
+        "chosen": dict(where.answers),
+        "choice_filters": filter_specs(view.questions, lang),
+        "filter_query": urlencode(where.query_items()),
+    }

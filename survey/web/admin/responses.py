@@ -1,0 +1,113 @@
+"""One survey's answers: the table, one response, its deletion, the summary."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+
+from survey import store
+from survey.i18n import N_
+from survey.reports import summarise
+from survey.web.admin.common import (
+    PAGE_SIZE,
+    Cursor,
+    audit,
+    filter_context,
+    not_found,
+    page,
+    response_filter,
+    router,
+    see_other,
+    staff_lang,
+    survey_view,
+)
+from survey.web.deps import SessionDep, database_of
+from survey.web.staff import AdminDep, StaffDep
+
+NO_RESPONSE = N_("There is no such response (it may have been deleted).")
+
+
+@router.get("/surveys/{slug}/responses", response_class=HTMLResponse)
+def responses(
+    request: Request,
+    staff: StaffDep,
+    session: SessionDep,
+    slug: str,
+    before: Cursor = None,
+    after: Cursor = None,
+) -> Response:
+    view = survey_view(session, slug)
+    where = response_filter(request, view)
+    conn = session.connection()
+    total = store.count_responses(conn, survey_id=view.id, where=where)
+    rows, more = store.page_of_responses(
+        conn, survey_id=view.id, where=where, before=before, after=after, size=PAGE_SIZE
+    )
+    query = where.query_items()
+    older = newer = None
+    if rows and (more or after is not None):
+        older = "?" + urlencode([*query, ("before", rows[-1].id)])
+    if rows and (before is not None or (after is not None and more)):
+        newer = "?" + urlencode([*query, ("after", rows[0].id)])
+    return page(
+        request,
+        "admin/responses.html",
+        staff,
+        {
+            **filter_context(view, where, staff_lang(request)),
+            "total": total,
+            "rows": rows,
+            "older": older,
+            "newer": newer,
+            "shown_questions": view.questions[:4],
+        },
+    )
+
+
+@router.get("/surveys/{slug}/responses/{response_id}", response_class=HTMLResponse)
+def one_response(
+    request: Request, staff: StaffDep, session: SessionDep, slug: str, response_id: int
+) -> Response:
+    view = survey_view(session, slug)
+    row = store.get_response(session.connection(), survey_id=view.id, response_id=response_id)
+    if row is None:
+        raise not_found(NO_RESPONSE)
+    return page(
+        request,
+        "admin/response.html",
+        staff,
+        {
+            "survey": view,
+            "row": row,
+            "questions": view.versions.get(row.version, view.questions),
+            "deleted": False,
+        },
+    )
+
+
+@router.post("/surveys/{slug}/responses/{response_id}/delete")
+def delete_response(request: Request, staff: AdminDep, slug: str, response_id: int) -> Response:
+    with database_of(request).begin(write=True) as session:
+        view = survey_view(session, slug)
+        if not store.delete_response(session, survey_id=view.id, response_id=response_id):
+            raise not_found(NO_RESPONSE)
+        audit(session, request, staff, "delete_response", survey_slug=slug, response_id=response_id)
+    return see_other(f"/admin/surveys/{slug}/responses?deleted={response_id}")
+
+
+@router.get("/surveys/{slug}/summary", response_class=HTMLResponse)
+def summary(request: Request, staff: StaffDep, session: SessionDep, slug: str) -> Response:
+    view = survey_view(session, slug)
+    where = response_filter(request, view)
+    lang = staff_lang(request)
+    result = summarise(
+        database_of(request), survey_id=view.id, questions=view.questions, where=where, lang=lang
+    )
+    return page(
+        request,
+        "admin/summary.html",
+        staff,
+        {**filter_context(view, where, lang), "summary": result},
+    )

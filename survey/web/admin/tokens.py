@@ -1,0 +1,70 @@
+"""API tokens for scripts that download answers (shown once, kept as a hash)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Form, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlmodel import Session
+
+from survey import store
+from survey.i18n import N_
+from survey.web.admin.common import audit, not_found, page, router, see_other
+from survey.web.deps import SessionDep, database_of
+from survey.web.staff import AdminDep, Staff
+
+
+def _tokens_page(
+    request: Request,
+    staff: Staff,
+    session: Session,
+    *,
+    new_token: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    return page(
+        request,
+        "admin/tokens.html",
+        staff,
+        {"tokens": store.list_tokens(session), "new_token": new_token, "error": error},
+        status_code=status_code,
+    )
+
+
+@router.get("/tokens", response_class=HTMLResponse)
+def tokens(request: Request, staff: AdminDep, session: SessionDep) -> Response:
+    return _tokens_page(request, staff, session)
+
+
+@router.post("/tokens", response_class=HTMLResponse)
+def create_token(
+    request: Request,
+    staff: AdminDep,
+    session: SessionDep,
+    name: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    if not name.strip():
+        return _tokens_page(
+            request,
+            staff,
+            session,
+            error=N_("Give the token a name, such as what will use it"),
+            status_code=422,
+        )
+    with database_of(request).begin(write=True) as writing:
+        token, plain = store.create_token(writing, name=name.strip())
+        audit(writing, request, staff, "token_create", token_id=token.id, name=token.name)
+    # Shown on this page once; only its hash is kept.
+    return _tokens_page(request, staff, session, new_token=plain)
+
+
+@router.post("/tokens/{token_id}/revoke")
+def revoke_token(request: Request, staff: AdminDep, token_id: int) -> Response:
+    with database_of(request).begin(write=True) as session:
+        token = store.revoke_token(session, token_id=token_id)
+        if token is None:
+            raise not_found(N_("There is no such token."))
+        audit(session, request, staff, "token_revoke", token_id=token_id, name=token.name)
+    return see_other("/admin/tokens")

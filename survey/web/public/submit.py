@@ -1,0 +1,209 @@
+"""Sending the form: read the body strictly, check the token, set bots aside,
+check the answers, store them once, and thank the reader (or show the form
+again with every answer kept and a message for each problem)."""
+
+from __future__ import annotations
+
+import functools
+import time
+from typing import Annotated
+from urllib.parse import parse_qsl
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from survey import store
+from survey.answers import InvalidAnswers, clean_form, clean_source
+from survey.db import Database
+from survey.formtokens import BadFormToken, FormToken
+from survey.i18n import N_
+from survey.models import utcnow
+from survey.ratelimit import RateLimited
+from survey.web.deps import SurveyDep, database_of, sent_from_our_pages
+from survey.web.errors import error_page
+from survey.web.limits import submission_limit
+from survey.web.public.common import (
+    FORM_PAGE_RESPONSES,
+    EmbedQuery,
+    FormValues,
+    LangQuery,
+    View,
+    closed_page,
+    form_again,
+    html,
+    page_language,
+    router,
+)
+from survey.web.state import state_of
+
+MAX_FORM_FIELDS = 1000
+TOKEN_FIELD = "_token"  # noqa: S105 - a field name, not a secret
+SOURCE_FIELD = "_source"
+# Hidden from people (and from screen readers and the tab order), not from bots.
+HONEYPOT_FIELD = "_homepage"
+EXPIRED = N_(
+    "This form was open too long to be sent safely. Your answers are still here: "
+    "check them and send them again."
+)
+FORGED = N_("This form could not be checked. Your answers are still here: send them again.")
+
+
+async def form_fields(request: Request) -> FormValues:
+    """The posted form as key -> list of values, read strictly as UTF-8.
+
+    Starlette's parser replaces invalid UTF-8 silently; an answer must never be
+    stored altered, so the urlencoded body (what browsers send) is read here.
+    """
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    fields: FormValues = {}
+    if content_type == "multipart/form-data":
+        form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
+        for key, value in form.multi_items():
+            if isinstance(value, str):
+                fields.setdefault(key, []).append(value)
+        return fields
+    body = await request.body()
+    try:
+        pairs = parse_qsl(
+            body.decode("utf-8"),
+            keep_blank_values=True,
+            encoding="utf-8",
+            errors="strict",
+            max_num_fields=MAX_FORM_FIELDS,
+        )
+    except UnicodeDecodeError:
+        raise HTTPException(
+            status_code=400,
+            detail=N_(
+                "Your answers could not be read: they were not sent as UTF-8 text. "
+                "Go back, check your answers and send them again."
+            ),
+        ) from None
+    except ValueError:
+        raise HTTPException(status_code=400, detail=N_("The form has too many fields.")) from None
+    for key, value in pairs:
+        fields.setdefault(key, []).append(value)
+    return fields
+
+
+FormDep = Annotated[FormValues, Depends(form_fields)]
+
+
+@router.post(
+    "/s/{slug}",
+    response_class=HTMLResponse,
+    tags=["form"],
+    summary="Send the form (HTML): 303 to the thanks page, or the form again",
+    responses={
+        **FORM_PAGE_RESPONSES,
+        200: html("Not used: a stored answer redirects"),
+        303: {"description": "Stored (or set aside as spam): go to the thanks page"},
+        400: html("A body that is not UTF-8 form data, or too many fields"),
+        403: html("Sent from another site's page"),
+        413: html("A body over the limit"),
+        422: html("The form again, with every answer kept and a message for each problem"),
+        429: html("Sent too often from here: the form again, answers kept"),
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "schema": {"type": "object", "additionalProperties": {"type": "string"}}
+                }
+            },
+        }
+    },
+)
+async def submit_form(
+    request: Request,
+    fields: FormDep,
+    live: SurveyDep,
+    embed: EmbedQuery = False,
+    lang: LangQuery = None,
+) -> Response:
+    lang, carried = page_language(request, live, lang)
+    view = View(live.definition.slug, embed, clean_source(_first(fields, SOURCE_FIELD)), carried)
+    if not live.is_open(utcnow()):
+        return closed_page(request, live, view, lang)
+    if not sent_from_our_pages(request):
+        return error_page(
+            request,
+            403,
+            N_(
+                "This form can only be sent from its own page. Open the survey's page and "
+                "answer it there."
+            ),
+            lang=lang,
+        )
+    state = state_of(request)
+    try:
+        token = state.tokens.check(_first(fields, TOKEN_FIELD) or "", slug=live.definition.slug)
+    except BadFormToken as exc:
+        notice = EXPIRED if exc.expired else FORGED
+        return form_again(request, live, view, lang, values=fields, errors={}, notice=notice)
+    reason = _spam_reason(fields, token, state.settings.min_fill_seconds)
+    if reason is not None:
+        # Kept whole in the spam folder; the sender sees the usual thanks, so a
+        # bot learns nothing about what gave it away.
+        database = database_of(request)
+        await database.run(
+            functools.partial(_store_spam, database, live.id, reason, fields, view.source)
+        )
+        return RedirectResponse(view.url("/thanks"), status_code=303)
+    try:
+        answers = clean_form(live.in_language(lang), fields)
+    except InvalidAnswers as exc:
+        return form_again(request, live, view, lang, values=fields, errors=exc.errors)
+    try:
+        await state.writer.insert(
+            **live.response(
+                answers,
+                source=view.source,
+                # The same rendered form sent twice (a double click, the back
+                # button) is stored once and thanked twice.
+                submission_key=f"form:{token.submission_id}",
+                language=lang,
+            ),
+            limit=submission_limit(request, live.id),
+        )
+    except RateLimited as exc:
+        # Nothing is lost: the form comes back with every answer in it.
+        page = form_again(
+            request,
+            live,
+            view,
+            lang,
+            values=fields,
+            errors={},
+            notice=N_(
+                "This form has been sent many times from here in a short while. Wait "
+                "%(seconds)s seconds, then send it again: your answers are still here.",
+                seconds=exc.retry_after,
+            ),
+            status_code=429,
+        )
+        page.headers["Retry-After"] = str(exc.retry_after)
+        return page
+    return RedirectResponse(view.url("/thanks"), status_code=303)
+
+
+def _spam_reason(fields: FormValues, token: FormToken, min_seconds: float) -> str | None:
+    if any(value.strip() for value in fields.get(HONEYPOT_FIELD, ())):
+        return "honeypot"
+    if min_seconds and time.time() - token.issued_at < min_seconds:
+        return "too fast"
+    return None
+
+
+def _store_spam(
+    database: Database, survey_id: int, reason: str, fields: FormValues, source: str | None
+) -> None:
+    kept = {key: values for key, values in fields.items() if key != TOKEN_FIELD}
+    with database.write_connection() as conn:
+        store.insert_spam(conn, survey_id=survey_id, reason=reason, fields=kept, source=source)
+
+
+def _first(fields: FormValues, key: str) -> str | None:
+    values = fields.get(key)
+    return values[0] if values else None
