@@ -175,7 +175,7 @@ def form_script(path: Path, db_url: str, count: int) -> str:
     engine.dispose()
     tokens = FormTokens(secret, max_age_seconds=3600)
     bodies = ",\n".join(
-        json.dumps(f"_token={tokens.issue(SLUG)}&{FORM_BODY}") for _ in range(count)
+        json.dumps(f"_token={tokens.issue(SLUG, 1)}&{FORM_BODY}") for _ in range(count)
     )
     path.write_text(
         "local bodies = {\n" + bodies + "\n}\n"

@@ -9,6 +9,7 @@ import logging
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from sqlmodel import Session
@@ -167,6 +168,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         http=HTTP_PROTOCOL,
         proxy_headers=False,
         server_header=False,
+        timeout_keep_alive=settings.keep_alive_seconds,
+        limit_concurrency=settings.max_connections,
         log_level="info",
         access_log=not args.no_access_log,
     )
@@ -265,7 +268,11 @@ def _embed(args: argparse.Namespace, settings: Settings) -> int:
 
 def _purge(args: argparse.Namespace, settings: Settings) -> int:
     with _database(settings) as database, database.begin(write=True) as session:
-        deleted = store.purge_expired(session, now=utcnow())
+        now = utcnow()
+        deleted = store.purge_expired(session, now=now)
+        spam = store.purge_spam(session, before=now - timedelta(days=settings.spam_retention_days))
+    if spam:
+        print(f"deleted {spam} spam submissions older than {settings.spam_retention_days} days")
     if not deleted:
         print("no survey sets retention_days; nothing to purge")
     for slug, count in sorted(deleted.items()):

@@ -36,6 +36,22 @@ T = TypeVar("T")
 # Execution option that asks for BEGIN IMMEDIATE on SQLite; ignored elsewhere.
 IMMEDIATE = "survey_begin_immediate"
 
+# What the database raises when it is away or cannot write (down, connection
+# lost, disk full, locked too long, no connection free): answered 503 with
+# Retry-After, not 500, and logged as one line.
+STORAGE_ERRORS: tuple[type[Exception], ...] = (
+    sa.exc.OperationalError,
+    sa.exc.InterfaceError,
+    sa.exc.TimeoutError,
+)
+
+
+def one_line(exc: BaseException) -> str:
+    """A database error as one short log line (the driver's message, no SQL)."""
+    cause = getattr(exc, "orig", None) or exc
+    text = " ".join(str(cause).split())
+    return f"{type(cause).__name__}: {text[:300]}"
+
 
 class Database:
     """One engine per settings, and the two ways to open a session on it."""
@@ -99,8 +115,8 @@ class Database:
         try:
             with self.engine.connect() as conn:
                 conn.execute(sa.text("SELECT 1"))
-        except sa.exc.SQLAlchemyError:
-            log.exception("database ping failed")
+        except sa.exc.SQLAlchemyError as exc:
+            log.warning("database ping failed: %s", one_line(exc))
             return False
         return True
 

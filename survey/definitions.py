@@ -114,7 +114,11 @@ class SurveyDefinition(BaseModel):
         return cleaned
 
     def allows_origin(self, origin: str) -> bool:
-        return self.embed_origins is None or origin.lower() in self.embed_origins
+        """Whether a page on ``origin`` may call the JSON API from a reader's
+        browser (CORS): only the survey's own ``embed_origins``.  A survey that
+        names none may be framed anywhere, but no other site's script may post
+        its answers."""
+        return self.embed_origins is not None and origin.lower() in self.embed_origins
 
     @field_validator("closes_at")
     @classmethod
@@ -259,9 +263,42 @@ def _split_question(question: Any, split: Any, default: str) -> Any:
     return question
 
 
+# A survey file is a few KB; these bounds are far above any real one and far
+# below what could hurt a server (a "billion laughs" file of 490 bytes once
+# expanded to 102 MB through aliases; deep nesting exhausts the stack).
+MAX_FILE_BYTES = 256 * 1024
+MAX_DEPTH = 20
+
+
 class _Yaml12Loader(yaml.SafeLoader):
     """YAML with only true/false as booleans (YAML 1.2), so options like Yes and
-    No, or a country code like NO, stay text."""
+    No, or a country code like NO, stay text.  Aliases (``*name``) are refused
+    (a survey never needs them, and they are how small files expand to huge
+    ones), and so is nesting deeper than ``MAX_DEPTH``."""
+
+    _depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                "aliases (*name) are not allowed in a survey file: write the text out",
+                event.start_mark,
+            )
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None,
+                    None,
+                    f"nested more than {MAX_DEPTH} levels deep",
+                    self.peek_event().start_mark,  # type: ignore[no-untyped-call]
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 _Yaml12Loader.yaml_implicit_resolvers = {
@@ -276,6 +313,10 @@ _Yaml12Loader.add_implicit_resolver(
 
 
 def parse_definition(text: str, source: str) -> SurveyDefinition:
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
+        raise DefinitionError(
+            source, [f"the file is larger than {MAX_FILE_BYTES // 1024} KB; a survey is a few KB"]
+        )
     try:
         raw = yaml.load(text, Loader=_Yaml12Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
@@ -290,6 +331,11 @@ def parse_definition(text: str, source: str) -> SurveyDefinition:
 
 def load_file(path: Path) -> SurveyDefinition:
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise DefinitionError(
+                str(path),
+                [f"the file is larger than {MAX_FILE_BYTES // 1024} KB; a survey is a few KB"],
+            )
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise DefinitionError(str(path), [f"cannot be read: {exc}"]) from exc

@@ -3,7 +3,8 @@
 An embedded form lives in a cross-site frame, where browsers that block
 third-party cookies would break a cookie-based CSRF scheme.  Each rendered form
 carries a token signed with the server's key (itsdangerous) that names the
-survey and the moment it was issued; a submission must bring it back unaltered
+survey, the version of its questions the page showed, and the moment it was
+issued; a submission must bring it back unaltered
 and in time.  No HTTP and no database here.
 """
 
@@ -30,6 +31,9 @@ class FormToken:
     slug: str
     submission_id: str
     issued_at: float
+    # The survey version the form showed; None in tokens issued before versions
+    # were signed (they are checked against the current version).
+    version: int | None = None
 
 
 class FormTokens:
@@ -39,10 +43,14 @@ class FormTokens:
         self._signer = TimestampSigner(secret_key, salt=SALT)
         self.max_age_seconds = max_age_seconds
 
-    def issue(self, slug: str) -> str:
-        # A fresh id per rendered form: it will let a second POST of the same
-        # form be recognised as a duplicate.
-        return self._signer.sign(f"{slug}:{secrets.token_urlsafe(12)}").decode()
+    def issue(self, slug: str, version: int | None = None) -> str:
+        """A token for one rendered form of ``slug`` at ``version`` (None: whatever
+        version is current when it comes back).  A fresh id per form lets a
+        second POST of the same form be recognised as a duplicate."""
+        value = f"{slug}:{secrets.token_urlsafe(12)}"
+        if version is not None:
+            value += f":{version}"
+        return self._signer.sign(value).decode()
 
     def check(self, token: str, *, slug: str) -> FormToken:
         try:
@@ -53,7 +61,13 @@ class FormTokens:
             raise BadFormToken(expired=True) from None
         except BadSignature:
             raise BadFormToken(expired=False) from None
-        token_slug, _, submission_id = value.decode().partition(":")
-        if token_slug != slug or not submission_id:
+        token_slug, _, rest = value.decode().partition(":")
+        submission_id, _, version = rest.partition(":")
+        if token_slug != slug or not submission_id or not (version.isdigit() or not version):
             raise BadFormToken(expired=False)
-        return FormToken(slug=slug, submission_id=submission_id, issued_at=issued.timestamp())
+        return FormToken(
+            slug=slug,
+            submission_id=submission_id,
+            issued_at=issued.timestamp(),
+            version=int(version) if version else None,
+        )

@@ -138,6 +138,8 @@ class SpamSubmission(SQLModel, table=True):
     """
 
     __tablename__ = "spam_submission"
+    # One row per rendered form: a replayed token adds nothing.
+    __table_args__ = (sa.UniqueConstraint("survey_id", "submission_key"),)
 
     id: int | None = Field(default=None, primary_key=True)
     survey_id: int = Field(foreign_key="survey.id", nullable=False)
@@ -145,6 +147,9 @@ class SpamSubmission(SQLModel, table=True):
     reason: str = Field(sa_column=sa.Column(sa.String(50), nullable=False))
     fields: dict[str, Any] = Field(sa_column=sa.Column(JSONDocument, nullable=False))
     source: str | None = Field(default=None, sa_column=sa.Column(sa.String(2000), nullable=True))
+    submission_key: str | None = Field(
+        default=None, sa_column=sa.Column(sa.String(250), nullable=True)
+    )
 
 
 class StaffUser(SQLModel, table=True):
@@ -219,3 +224,12 @@ class RateLimitHit(SQLModel, table=True):
     client_key: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True))
     window_start: datetime = Field(sa_column=sa.Column(UTCDateTime(), primary_key=True))
     hits: int = Field(nullable=False)
+
+
+class HealthCheck(SQLModel, table=True):
+    """One row per host's probe: /healthz writes it to learn whether writes work."""
+
+    __tablename__ = "health_check"
+
+    host: str = Field(sa_column=sa.Column(sa.String(255), primary_key=True))
+    checked_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))

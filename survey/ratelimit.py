@@ -123,4 +123,19 @@ def check_for(
 def client_key(secret: str, *, survey_id: int, address: str, now: datetime) -> str:
     """The stored key for a client: keyed by a secret that rotates daily."""
     day_key = hmac.new(secret.encode(), f"rate-limit:{now:%Y-%m-%d}".encode(), hashlib.sha256)
-    return hmac.new(day_key.digest(), f"{survey_id}:{address}".encode(), hashlib.sha256).hexdigest()
+    counted = counted_as(address)
+    return hmac.new(day_key.digest(), f"{survey_id}:{counted}".encode(), hashlib.sha256).hexdigest()
+
+
+def counted_as(address: str) -> str:
+    """What a client is counted under: an IPv4 address, or an IPv6 address's
+    /64 (one home or phone gets a whole /64 and may pick any address in it)."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)

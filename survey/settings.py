@@ -53,6 +53,33 @@ class Settings(BaseSettings):
         description="How long a process serves a survey before checking the database for a "
         "newer version (a `survey load` shows within this time; 0 checks on every request).",
     )
+    spam_retention_days: int = Field(
+        default=30,
+        ge=1,
+        description="Submissions in the spam folder are deleted after this many days, "
+        "whatever the survey's own retention_days.",
+    )
+    api_docs: bool = Field(
+        default=False,
+        description="Serve the interactive API docs at /docs and /redoc. They load Swagger "
+        "UI and ReDoc from a CDN, scripts this product does not control, on the staff "
+        "pages' origin: off unless asked for. /openapi.json is always served.",
+    )
+    header_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="`survey serve`: a connection that has not sent a whole request head "
+        "in this time (after connecting, or after starting a request) is closed.",
+    )
+    keep_alive_seconds: int = Field(
+        default=5, ge=1, description="`survey serve`: how long an idle keep-alive lasts."
+    )
+    max_connections: int = Field(
+        default=1000,
+        ge=1,
+        description="`survey serve`: connections and requests in flight per worker; more "
+        "are answered 503 at once.",
+    )
     public_url: str | None = Field(
         default=None,
         description="The address readers reach the product at (https://surveys.example.org). "

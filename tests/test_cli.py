@@ -171,3 +171,14 @@ def test_user_create_without_a_terminal_says_what_to_do(
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
     assert main(["user", "create", "x@example.org"]) == 1
     assert "use --password-stdin" in capsys.readouterr().err
+
+
+def test_a_yaml_bomb_is_refused_without_a_traceback(
+    env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("slug: deep\ntitle: " + "[" * 50_000 + "]" * 50_000 + "\n")
+    assert main(["load", str(deep)]) == 1
+    err = capsys.readouterr().err
+    assert "nested more than 20 levels deep" in err
+    assert "Traceback" not in err

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -176,3 +177,33 @@ def test_questions_fingerprint_ignores_everything_but_the_questions() -> None:
     relabelled = definition_from(MINIMAL.replace("label: First", "label: Changed"))
     assert one.questions_fingerprint() == retitled.questions_fingerprint()
     assert one.questions_fingerprint() != relabelled.questions_fingerprint()
+
+
+BILLION_LAUGHS = """slug: lol
+title: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]
+intro: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+thank_you: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
+questions: [*c, *c, *c, *c, *c, *c, *c, *c, *c]
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (BILLION_LAUGHS, "aliases (*name) are not allowed"),
+        ("slug: deep\ntitle: " + "[" * 5000 + "]" * 5000, "nested more than 20 levels deep"),
+        ("slug: big\ntitle: Big\n" + "# padding\n" * 30_000, "larger than 256 KB"),
+    ],
+)
+def test_files_built_to_hurt_the_server_are_refused_with_a_message(
+    text: str, expected: str
+) -> None:
+    with pytest.raises(DefinitionError, match=re.escape(expected)):
+        definition_from(text)
+
+
+def test_a_large_file_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "huge.yaml"
+    path.write_bytes(b"slug: x\n" + b"#" * (300 * 1024))
+    with pytest.raises(DefinitionError, match="larger than 256 KB"):
+        load_file(path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import socket
 import sys
 import threading
 from pathlib import Path
@@ -114,4 +115,65 @@ def test_oversized_headers_and_too_many_fields_are_refused_and_the_server_stays_
         with urllib.request.urlopen(f"{server.url}/healthz", timeout=10) as health:
             assert health.status == 200
     finally:
+        server.stop()
+
+
+def _keeps_sending(sock: socket.socket, *, seconds: float) -> bool:
+    """Send header lines, never the blank line that ends a request head, until
+    the server hangs up (False) or the time is over (True)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            sock.sendall(b"X-Slow: 1\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def test_idle_and_trickling_connections_are_closed_and_others_still_served(
+    tmp_path: Path,
+) -> None:
+    """300 sockets that send nothing (or a request head a byte at a time) once
+    took a server off the air; now each is closed after the header timeout,
+    quietly, and readers are served meanwhile."""
+    import socket
+    import time
+    import urllib.request
+
+    server = Server(
+        SURVEY,
+        {
+            "SURVEY_DATABASE_URL": f"sqlite:///{tmp_path / 'survey.db'}",
+            "SURVEY_HEADER_TIMEOUT_SECONDS": "1",
+        },
+    )
+    idle: list[socket.socket] = []
+    try:
+        server.wait_ready()
+        idle = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(300)]
+        trickle = socket.create_connection(("127.0.0.1", server.port))
+        trickle.sendall(b"GET /healthz HTTP/1.1\r\n")
+        with urllib.request.urlopen(f"{server.url}/s/libraries-abroad", timeout=5) as page:
+            assert page.status == 200
+        started = time.monotonic()
+        assert not _keeps_sending(trickle, seconds=10)  # the server hung up on it
+        assert time.monotonic() - started < 4
+        trickle.close()
+        for sock in idle:
+            sock.settimeout(5)
+            try:
+                closed = sock.recv(1) == b""
+            except ConnectionResetError:
+                closed = True
+            assert closed, "the server kept an idle connection open"
+        with urllib.request.urlopen(f"{server.url}/healthz", timeout=5) as health:
+            assert health.status == 200
+        output = server.output()
+        assert output.count("\n") < 30, output[-2000:]
+    finally:
+        for sock in idle:
+            sock.close()
         server.stop()

@@ -9,6 +9,7 @@ each lives in the module its docstring names.
 from survey.store.erasure import count_by_email, erase_by_email, purge_expired
 from survey.store.exports import iter_export_rows
 from survey.store.filters import filter_sql, where_sql
+from survey.store.health import probe_write
 from survey.store.ratelimits import count_hit, purge_hits
 from survey.store.responses import (
     AnswerRow,
@@ -24,7 +25,14 @@ from survey.store.responses import (
     survey_counts,
 )
 from survey.store.secrets import app_secret
-from survey.store.spam import count_spam, delete_spam, get_spam, insert_spam, list_spam
+from survey.store.spam import (
+    count_spam,
+    delete_spam,
+    get_spam,
+    insert_spam,
+    list_spam,
+    purge_spam,
+)
 from survey.store.staff import (
     TOKEN_PREFIX,
     audit,
@@ -51,6 +59,7 @@ from survey.store.surveys import (
     LoadResult,
     current_version,
     get_survey,
+    get_version,
     list_surveys,
     load_definition,
     survey_versions,
@@ -88,6 +97,7 @@ __all__ = [
     "get_spam",
     "get_survey",
     "get_user",
+    "get_version",
     "hash_token",
     "insert_response",
     "insert_responses",
@@ -101,9 +111,11 @@ __all__ = [
     "list_users",
     "load_definition",
     "page_of_responses",
+    "probe_write",
     "purge_expired",
     "purge_hits",
     "purge_sessions",
+    "purge_spam",
     "recent_failures",
     "revoke_token",
     "survey_counts",

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from survey.models import (
@@ -20,17 +23,31 @@ def insert_spam(
     reason: str,
     fields: dict[str, Any],
     source: str | None,
-) -> None:
+    submission_key: str | None = None,
+) -> bool:
+    """Hold a submission in the spam folder; False when the same rendered form
+    (``submission_key``) is already there: a replayed token adds nothing."""
     table = SpamSubmission.__table__  # type: ignore[attr-defined]
-    conn.execute(
-        sa.insert(table).values(
+    insert = (sqlite_insert if conn.dialect.name == "sqlite" else postgresql_insert)(table)
+    result = conn.execute(
+        insert.values(
             survey_id=survey_id,
             received_at=utcnow(),
             reason=reason,
             fields=fields,
             source=source,
-        )
+            submission_key=submission_key,
+        ).on_conflict_do_nothing(index_elements=["survey_id", "submission_key"])
     )
+    return bool(result.rowcount)
+
+
+def purge_spam(session: Session, *, before: datetime) -> int:
+    """The spam folder's own retention, whatever each survey keeps."""
+    result = session.execute(
+        sa.delete(SpamSubmission).where(col(SpamSubmission.received_at) < before)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def list_spam(session: Session, *, survey_id: int, limit: int = 200) -> list[SpamSubmission]:

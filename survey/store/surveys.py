@@ -39,6 +39,14 @@ def current_version(session: Session, *, survey: Survey) -> SurveyVersion:
     ).one()
 
 
+def get_version(session: Session, *, survey_id: int, version: int) -> SurveyVersion | None:
+    return session.exec(
+        select(SurveyVersion).where(
+            SurveyVersion.survey_id == survey_id, SurveyVersion.version == version
+        )
+    ).first()
+
+
 def survey_versions(session: Session, *, survey_id: int) -> list[SurveyVersion]:
     """Every version of a survey, newest first."""
     return list(

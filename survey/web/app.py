@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -15,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from survey import __version__, store
-from survey.db import Database
+from survey.db import STORAGE_ERRORS, Database, one_line
 from survey.formtokens import FormTokens
 from survey.models import utcnow
 from survey.ratelimit import parse_networks, parse_rate_limit
@@ -55,9 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
         # under load) from walking them again.
         gc.collect()
         gc.freeze()
-        purging = asyncio.get_running_loop().create_task(
-            _purge_periodically(database, settings.purge_interval_seconds)
-        )
+        purging = asyncio.get_running_loop().create_task(_purge_periodically(database, settings))
         yield
         purging.cancel()
         database.dispose()
@@ -67,6 +66,8 @@ def create_app(settings: Settings) -> FastAPI:
         version=__version__,
         description="Reader-feedback surveys: public definitions, submissions, CSV export.",
         lifespan=lifespan,
+        docs_url="/docs" if settings.api_docs else None,
+        redoc_url="/redoc" if settings.api_docs else None,
     )
     state = AppState(
         settings=settings,
@@ -82,6 +83,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.add_middleware(SurveyCorsMiddleware, surveys=state.surveys)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(errors.UnexpectedErrorMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     if settings.allowed_hosts:
         # Outermost: a request for a host we do not serve gets 400 before anything.
@@ -100,24 +102,40 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get(
         "/healthz",
         tags=["operations"],
-        summary="200 when the database answers",
-        responses={503: {"description": "The database does not answer"}},
+        summary="200 when the database answers and takes writes",
+        responses={503: {"description": "The database does not answer, or refuses writes"}},
     )
-    def healthz(database: DatabaseDep) -> JSONResponse:
-        if database.ping():
+    async def healthz(database: DatabaseDep) -> JSONResponse:
+        problem = await database.run(functools.partial(_health_problem, database))
+        if problem is None:
             return JSONResponse({"status": "ok"})
-        return JSONResponse({"status": "database unavailable"}, status_code=503)
+        return JSONResponse({"status": problem}, status_code=503)
 
     return app
 
 
-async def _purge_periodically(database: Database, interval: float) -> None:
+def _health_problem(database: Database) -> str | None:
+    """None when the database answers and a small write commits (a database
+    that answers may still refuse every write: a full disk)."""
+    if not database.ping():
+        return "database unavailable"
+    try:
+        with database.write_connection() as conn:
+            store.probe_write(conn)
+    except STORAGE_ERRORS as exc:
+        log.warning("health check: the database refuses writes: %s", one_line(exc))
+        return "database refuses writes"
+    return None
+
+
+async def _purge_periodically(database: Database, settings: Settings) -> None:
     """Retention, applied by the server itself: at start and then every interval."""
 
     def purge() -> None:
         with database.begin(write=True) as session:
             now = utcnow()
             store.purge_expired(session, now=now)
+            store.purge_spam(session, before=now - timedelta(days=settings.spam_retention_days))
             store.purge_sessions(session, now=now)
             store.purge_hits(session, before=now - timedelta(days=1))
 
@@ -126,7 +144,7 @@ async def _purge_periodically(database: Database, interval: float) -> None:
             await database.run(purge)
         except Exception:  # a failed purge must never take the server down
             log.exception("purging expired responses failed; will try again")
-        await asyncio.sleep(interval)
+        await asyncio.sleep(settings.purge_interval_seconds)
 
 
 async def _to_sign_in(request: Request, exc: Exception) -> Response:

@@ -10,6 +10,7 @@ address) are filled.
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from sqlmodel import Session
 
 from survey import store
 from survey.definitions import SurveyDefinition
+from survey.models import SurveyVersion
 from survey.questions import Column
 from survey.questions.cells import question_columns, render_cells
 from survey.store.responses import NewResponse
@@ -59,16 +61,35 @@ class LiveSurvey:
         language: str | None = None,
         submitted_at: datetime | None = None,
     ) -> NewResponse:
-        """Checked answers as a response of the current version, with its CSV cells."""
+        """Checked answers as a response of this version, with its CSV cells.
+
+        Every response gets a key: the client's, or one made here when it sent
+        none, so that the writer retrying a batch whose commit had an unknown
+        outcome can never store it twice.
+        """
         return NewResponse(
             survey_id=self.id,
             survey_version_id=self.version_id,
             answers=answers,
             source=source,
             csv_cells=render_cells(self.columns, answers),
-            submission_key=submission_key,
+            submission_key=submission_key or f"server:{secrets.token_urlsafe(16)}",
             language=language,
             submitted_at=submitted_at,
+        )
+
+    def at_version(self, version: SurveyVersion) -> LiveSurvey:
+        """This survey as a reader saw it at an earlier version: that version's
+        questions, everything else (title, texts, dates) as it is now."""
+        assert version.id is not None
+        document = self.definition.model_dump(mode="json") | {"questions": version.questions}
+        return LiveSurvey(
+            id=self.id,
+            version=version.version,
+            version_id=version.id,
+            updated_at=self.updated_at,
+            definition=SurveyDefinition.model_validate(document),
+            columns=question_columns([version.questions]),
         )
 
     def in_language(self, lang: str) -> SurveyDefinition:
@@ -113,6 +134,17 @@ class SurveyCache:
             return entry.live
         entry.refreshing = True
         return None
+
+    def keep_serving(self, slug: str) -> LiveSurvey | None:
+        """After a failed check: the copy held, checked again only after the
+        usual period (not on every request while the database is away)."""
+        entry = self._by_slug.get(slug)
+        if entry is None or entry.live is None:
+            self._by_slug.pop(slug, None)
+            return None
+        entry.checked_at = time.monotonic()
+        entry.refreshing = False
+        return entry.live
 
     def forget(self, slug: str) -> None:
         self._by_slug.pop(slug, None)

@@ -1,8 +1,8 @@
 """CORS for the two API addresses a blog's own script may call from the reader's
 browser: a survey's public definition and sending its answers.
 
-A browser on one of the survey's ``embed_origins`` (any origin when the survey
-names none) may read the answers, error answers included: a page posting
+A browser on one of the survey's ``embed_origins`` (none when the survey names
+none: it may still be framed anywhere) may read the answers, error answers included: a page posting
 answers must be able to read the 422 that explains them.  Everyone else gets
 none of these headers.  This is a middleware, not a dependency, so that every
 answer on these addresses carries the headers whichever handler made it.

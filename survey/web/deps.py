@@ -3,16 +3,19 @@ URL names, with its parsed definition cached per process."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from sqlmodel import Session
 
-from survey.db import Database
+from survey.db import STORAGE_ERRORS, Database, one_line
 from survey.i18n import N_
 from survey.web.cache import LiveSurvey
 from survey.web.state import state_of
+
+log = logging.getLogger(__name__)
 
 
 async def get_database(request: Request) -> Database:
@@ -84,6 +87,13 @@ async def find_survey(request: Request, slug: str) -> LiveSurvey:
 
         try:
             live = await cache.load_once(slug, lambda: database.run(lookup))
+        except STORAGE_ERRORS as exc:
+            # The database is away: the copy in memory is still good to show
+            # (answers sent from it are stored, or kept, when it is back).
+            live = cache.keep_serving(slug)
+            if live is None:
+                raise
+            log.warning("survey %s: serving the copy in memory: %s", slug, one_line(exc))
         except BaseException:
             cache.forget(slug)  # let the next request try again
             raise

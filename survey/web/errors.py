@@ -11,7 +11,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from survey.db import STORAGE_ERRORS, one_line
 from survey.i18n import LANGUAGES, N_, choose
 from survey.web.templating import render
 
@@ -31,7 +33,13 @@ TITLES = {
     429: N_("Too many requests"),
     503: N_("Service unavailable"),
 }
+# How long a client is asked to wait when the database is away.
+STORAGE_RETRY_SECONDS = 5
 MESSAGES = {
+    503: N_(
+        "We cannot save or show answers just now: our database is not answering. Nothing "
+        "was saved. Please try again in a moment."
+    ),
     404: N_("There is no page at this address. Check the link you followed."),
     500: N_(
         "Something went wrong on our side, and your answers were not saved. Please try "
@@ -124,6 +132,28 @@ async def _api_error(request: Request, exc: Exception) -> Response:
     return JSONResponse({"errors": exc.errors}, status_code=exc.status_code)
 
 
+def log_storage_failure(request: Request, exc: BaseException) -> None:
+    """One line per failure: an outage must not fill the disk with tracebacks."""
+    log.warning("storage unavailable on %s %s: %s", request.method, request.url.path, one_line(exc))
+
+
+async def _storage_unavailable(request: Request, exc: Exception) -> Response:
+    log_storage_failure(request, exc)
+    headers = {"Retry-After": str(STORAGE_RETRY_SECONDS)}
+    if _wants_json(request):
+        return JSONResponse(
+            {
+                "detail": "The database is not available right now; nothing was stored. "
+                f"Try again in {STORAGE_RETRY_SECONDS} s."
+            },
+            status_code=503,
+            headers=headers,
+        )
+    response = error_page(request, 503)
+    response.headers.update(headers)
+    return response
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     if _wants_json(request):
@@ -131,8 +161,50 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return error_page(request, 500)
 
 
+class UnexpectedErrorMiddleware:
+    """Answers an unexpected error with the 500 page (or JSON) itself.
+
+    Starlette's outermost middleware would answer it too, but then re-raises,
+    and uvicorn drops the connection without ``Connection: close``: a client's
+    next request on it fails with a reset and cannot know what was stored.
+    Here the error is logged once and the connection lives on.  Only a
+    response that had already started (half a body sent) must still end the
+    connection: that is the one way to tell the client it is incomplete.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started:
+                raise
+            request = Request(scope)
+            if isinstance(exc, STORAGE_ERRORS):
+                response = await _storage_unavailable(request, exc)
+            else:
+                response = await _unexpected(request, exc)
+            await response(scope, receive, send)
+
+
 def install(app: FastAPI) -> None:
+    """The handlers; ``UnexpectedErrorMiddleware`` (added by ``create_app``)
+    answers whatever none of them does."""
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(ApiError, _api_error)
-    app.add_exception_handler(Exception, _unexpected)
+    for error in STORAGE_ERRORS:
+        app.add_exception_handler(error, _storage_unavailable)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import socket
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -43,7 +44,17 @@ def event_loop(choice: str, workers: int) -> str:
     return "asyncio" if workers <= 1 else "uvloop"
 
 
+@functools.cache
+def _header_timeout() -> float:
+    # Read in each worker process (uvicorn builds the protocol, not us).
+    from survey.settings import Settings
+
+    return Settings().header_timeout_seconds
+
+
 class NoDelayHttpProtocol(HttpToolsProtocol):
+    _head_timer: asyncio.TimerHandle | None = None
+
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
@@ -51,3 +62,34 @@ class NoDelayHttpProtocol(HttpToolsProtocol):
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         super().connection_made(transport)
+        self._arm_head_timer()
+
+    # uvicorn closes a keep-alive connection that stays idle after a response,
+    # but waits for ever on one that sends nothing, or a request head a byte at
+    # a time: a few hundred such sockets take a server off the air.  A request
+    # head must arrive whole within SURVEY_HEADER_TIMEOUT_SECONDS.
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._arm_head_timer()
+
+    def on_headers_complete(self) -> None:
+        self._cancel_head_timer()
+        super().on_headers_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_head_timer()
+        super().connection_lost(exc)
+
+    def _arm_head_timer(self) -> None:
+        self._cancel_head_timer()
+        self._head_timer = self.loop.call_later(_header_timeout(), self._head_timed_out)
+
+    def _cancel_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if not self.transport.is_closing():
+            self.transport.close()  # quietly: no log line per idle socket

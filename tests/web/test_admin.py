@@ -593,6 +593,10 @@ def test_admin_loads_a_survey_file_from_the_page(admin: TestClient) -> None:
     titles = [r.th.a.get_text() for r in page(admin.get("/admin")).select("tbody tr")]
     assert titles == ["Libraries Abroad", "A new one"]  # by slug
     assert admin.get("/s/new-one").status_code == 200
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+    refused = admin.post("/admin/surveys", data={"_csrf": token, "definition": bomb})
+    assert refused.status_code == 422
+    assert "aliases (*name) are not allowed" in refused.text
 
 
 def test_the_audit_trail_records_who_did_what(admin: TestClient, database: Database) -> None:

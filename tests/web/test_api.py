@@ -11,6 +11,8 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from survey.db import Database
+from survey.settings import Settings
+from survey.web.app import create_app
 from tests.helpers import definition_from, load
 
 API = "/api/surveys/libraries-abroad"
@@ -203,9 +205,14 @@ def test_old_versions_stay_exportable(client: TestClient, token: str, database: 
     ]
 
 
-def test_healthz_and_docs(client: TestClient) -> None:
+def test_healthz_and_docs(client: TestClient, settings: Settings) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
-    assert client.get("/docs").status_code == 200
+    # The interactive docs load third-party scripts: off unless asked for (#13).
+    assert client.get("/docs").status_code == 404
+    assert client.get("/redoc").status_code == 404
+    with TestClient(create_app(settings.model_copy(update={"api_docs": True}))) as docs:
+        assert docs.get("/docs").status_code == 200
+        assert docs.get("/redoc").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
     assert "/api/surveys/{slug}/responses" in paths
     request_body = paths["/api/surveys/{slug}/responses"]["post"]["requestBody"]

@@ -315,10 +315,18 @@ def test_cors_answers_only_the_allowed_origins(client: TestClient, database: Dat
     other = client.get("/api/surveys/members-only", headers={"Origin": "https://evil.example"})
     assert "access-control-allow-origin" not in other.headers
     # A survey that names no origins may be used from any site.
+    # A survey that names no origins may be framed anywhere, but no other
+    # site's script may read or post its answers (#13: any busy site could
+    # make its visitors' browsers post answers).
     anywhere = client.get(
         "/api/surveys/libraries-abroad", headers={"Origin": "https://any.example"}
     )
-    assert anywhere.headers["access-control-allow-origin"] == "https://any.example"
+    assert "access-control-allow-origin" not in anywhere.headers
+    preflight = client.options(
+        "/api/surveys/libraries-abroad/responses",
+        headers={"Origin": "https://any.example", "Access-Control-Request-Method": "POST"},
+    )
+    assert preflight.status_code == 403
 
 
 def test_survey_embed_prints_the_snippets(

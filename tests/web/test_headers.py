@@ -40,10 +40,16 @@ def test_pages_get_a_strict_policy_and_are_never_cached(client: TestClient) -> N
         assert response.headers["cache-control"] == "no-store", path
 
 
-def test_static_files_may_be_cached_and_docs_keep_their_assets(client: TestClient) -> None:
+def test_static_files_may_be_cached_and_docs_keep_their_assets(
+    client: TestClient, settings: Settings
+) -> None:
     css = client.get("/static/survey.css")
     assert css.headers.get("cache-control") != "no-store"
-    docs = client.get("/docs")
+    # The docs are off by default (#13); turned on, they keep their CDN assets.
+    assert client.get("/docs").status_code == 404
+    with TestClient(create_app(settings.model_copy(update={"api_docs": True}))) as enabled:
+        docs = enabled.get("/docs")
+    assert docs.status_code == 200
     assert directives(docs.headers["content-security-policy"]) == {"frame-ancestors": "'none'"}
 
 

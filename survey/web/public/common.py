@@ -125,7 +125,7 @@ def form_again(
         view,
         lang,
         public_base(request),
-        token=state_of(request).tokens.issue(live.definition.slug),
+        token=state_of(request).tokens.issue(live.definition.slug, live.version),
         values=values,
         errors=errors,
         error_list=error_list,

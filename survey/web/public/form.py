@@ -84,7 +84,7 @@ async def form_page(request: Request) -> Response:
             ),
         ),
     )
-    html = page.fill(token=state.tokens.issue(live.definition.slug), source=source)
+    html = page.fill(token=state.tokens.issue(live.definition.slug, live.version), source=source)
     return HTMLResponse(html, headers=frame_policy(live.definition))
 
 

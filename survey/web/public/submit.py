@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import time
+from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import parse_qsl
 
@@ -14,13 +15,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from survey import store
 from survey.answers import InvalidAnswers, clean_form, clean_source
-from survey.db import Database
+from survey.db import STORAGE_ERRORS, Database
 from survey.formtokens import BadFormToken, FormToken
 from survey.i18n import N_
 from survey.models import utcnow
-from survey.ratelimit import RateLimited
+from survey.ratelimit import LimitCheck, RateLimited
+from survey.web.cache import LiveSurvey
 from survey.web.deps import SurveyDep, database_of, sent_from_our_pages
-from survey.web.errors import error_page
+from survey.web.errors import STORAGE_RETRY_SECONDS, error_page, log_storage_failure
 from survey.web.limits import submission_limit
 from survey.web.public.common import (
     FORM_PAGE_RESPONSES,
@@ -37,6 +39,8 @@ from survey.web.public.common import (
 from survey.web.state import state_of
 
 MAX_FORM_FIELDS = 1000
+SHORT_VALUE = 200  # longest value kept in the spam folder for a non-text question
+MAX_VALUES_PER_FIELD = 50
 TOKEN_FIELD = "_token"  # noqa: S105 - a field name, not a secret
 SOURCE_FIELD = "_source"
 # Hidden from people (and from screen readers and the tab order), not from bots.
@@ -44,6 +48,10 @@ HONEYPOT_FIELD = "_homepage"
 EXPIRED = N_(
     "This form was open too long to be sent safely. Your answers are still here: "
     "check them and send them again."
+)
+CHANGED = N_(
+    "This survey changed while you were answering it. Your answers are still here: "
+    "check them against the questions as they are now and send them again."
 )
 FORGED = N_("This form could not be checked. Your answers are still here: send them again.")
 
@@ -142,20 +150,38 @@ async def submit_form(
     except BadFormToken as exc:
         notice = EXPIRED if exc.expired else FORGED
         return form_again(request, live, view, lang, values=fields, errors={}, notice=notice)
-    reason = _spam_reason(fields, token, state.settings.min_fill_seconds)
-    if reason is not None:
-        # Kept whole in the spam folder; the sender sees the usual thanks, so a
-        # bot learns nothing about what gave it away.
-        database = database_of(request)
-        await database.run(
-            functools.partial(_store_spam, database, live.id, reason, fields, view.source)
-        )
-        return RedirectResponse(view.url("/thanks"), status_code=303)
+    if token.version is not None and token.version != live.version:
+        # A new version was loaded while the reader answered: their answers are
+        # checked and stored against the questions they saw.
+        seen = await _version_seen(request, live, token.version)
+        if seen is None:
+            return form_again(request, live, view, lang, values=fields, errors={}, notice=CHANGED)
+        live = seen
     try:
         answers = clean_form(live.in_language(lang), fields)
     except InvalidAnswers as exc:
-        return form_again(request, live, view, lang, values=fields, errors=exc.errors)
+        answers, problems = None, exc.errors
+    reason = _spam_reason(fields, token, state.settings.min_fill_seconds)
     try:
+        if reason is not None:
+            # Held in the spam folder; the sender sees what a person would (the
+            # thanks, or the rate limit), so a bot learns nothing about what
+            # gave it away.
+            database = database_of(request)
+            held = SpamHold(
+                survey_id=live.id,
+                reason=reason,
+                fields=_own_fields(live, fields),
+                source=view.source,
+                submission_key=f"form:{token.submission_id}",
+                limit=submission_limit(request, live.id),
+            )
+            limited = await database.run(functools.partial(_store_spam, database, held))
+            if limited is not None:
+                raise limited
+            return RedirectResponse(view.url("/thanks"), status_code=303)
+        if answers is None:
+            return form_again(request, live, view, lang, values=fields, errors=problems)
         await state.writer.insert(
             **live.response(
                 answers,
@@ -167,6 +193,24 @@ async def submit_form(
             ),
             limit=submission_limit(request, live.id),
         )
+    except STORAGE_ERRORS as exc:
+        # Nothing stored, nothing lost: the form comes back with every answer.
+        log_storage_failure(request, exc)
+        page = form_again(
+            request,
+            live,
+            view,
+            lang,
+            values=fields,
+            errors={},
+            notice=N_(
+                "Your answers could not be saved just now: our database is not answering. "
+                "They are still here: send them again in a moment."
+            ),
+            status_code=503,
+        )
+        page.headers["Retry-After"] = str(STORAGE_RETRY_SECONDS)
+        return page
     except RateLimited as exc:
         # Nothing is lost: the form comes back with every answer in it.
         page = form_again(
@@ -188,6 +232,22 @@ async def submit_form(
     return RedirectResponse(view.url("/thanks"), status_code=303)
 
 
+async def _version_seen(request: Request, live: LiveSurvey, version: int) -> LiveSurvey | None:
+    database = database_of(request)
+
+    def lookup() -> LiveSurvey | None:
+        with database.session() as session:
+            found = store.get_version(session, survey_id=live.id, version=version)
+        if found is None:
+            return None
+        try:
+            return live.at_version(found)
+        except ValueError:  # questions this release can no longer read
+            return None
+
+    return await database.run(lookup)
+
+
 def _spam_reason(fields: FormValues, token: FormToken, min_seconds: float) -> str | None:
     if any(value.strip() for value in fields.get(HONEYPOT_FIELD, ())):
         return "honeypot"
@@ -196,12 +256,51 @@ def _spam_reason(fields: FormValues, token: FormToken, min_seconds: float) -> st
     return None
 
 
-def _store_spam(
-    database: Database, survey_id: int, reason: str, fields: FormValues, source: str | None
-) -> None:
-    kept = {key: values for key, values in fields.items() if key != TOKEN_FIELD}
+@dataclass(frozen=True)
+class SpamHold:
+    survey_id: int
+    reason: str
+    fields: FormValues
+    source: str | None
+    submission_key: str
+    limit: LimitCheck | None
+
+
+def _store_spam(database: Database, held: SpamHold) -> RateLimited | None:
+    """Hold a submission in the spam folder, counted against the sender's
+    budget like any submission; one row per rendered form."""
     with database.write_connection() as conn:
-        store.insert_spam(conn, survey_id=survey_id, reason=reason, fields=kept, source=source)
+        if held.limit is not None:
+            hits = store.count_hit(
+                conn, client_key=held.limit.client_key, window_start=held.limit.window_start
+            )
+            if hits > held.limit.allowed:
+                return RateLimited(held.limit.retry_after(utcnow()))
+        store.insert_spam(
+            conn,
+            survey_id=held.survey_id,
+            reason=held.reason,
+            fields=held.fields,
+            source=held.source,
+            submission_key=held.submission_key,
+        )
+    return None
+
+
+def _own_fields(live: LiveSurvey, fields: FormValues) -> FormValues:
+    """What a spam hold keeps: the survey's own fields (and the honeypot's), each
+    value within its question's limit, never anything else a bot sends."""
+    limits: dict[str, int] = {HONEYPOT_FIELD: 200}
+    for question in live.definition.questions:
+        length = int(getattr(question, "max_length", 0) or SHORT_VALUE)
+        for key in question.answer_keys():
+            limits[key] = length
+    kept: FormValues = {}
+    for name, values in fields.items():
+        limit = limits.get(name, limits.get(name.split(".", 1)[0]))  # a matrix row: key.row
+        if limit is not None:
+            kept[name] = [value[:limit] for value in values[:MAX_VALUES_PER_FIELD]]
+    return kept
 
 
 def _first(fields: FormValues, key: str) -> str | None:
