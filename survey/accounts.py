@@ -42,12 +42,31 @@ def verify_password(password: str, password_hash: str | None) -> bool:
     return _hasher().verify(password[:MAX_LENGTH], password_hash)
 
 
-def password_problem(password: str) -> str | None:
-    """Why a new password is refused, or None."""
+# zxcvbn's scores run 0-4; under 3 it finds the password in its lists of
+# common and breached passwords, names and words, or guessable from patterns
+# (keyboard rows, dates, l33t spellings) within about 10^8 guesses.
+MIN_STRENGTH = 3
+# zxcvbn's matching grows faster than linearly with length; a long phrase is
+# judged well enough by its first 100 characters.
+STRENGTH_CHECKED = 100
+
+
+def password_problem(password: str, *, email: str = "") -> str | None:
+    """Why a new password is refused, or None: too short or long, or common
+    or guessable (zxcvbn: offline lists of common and breached passwords,
+    words and names, and the account's own address)."""
     if len(password) < MIN_LENGTH:
         return N_("Use a password of at least %(count)s characters", count=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
         return N_("Use a password of at most %(count)s characters", count=MAX_LENGTH)
+    from zxcvbn import zxcvbn
+
+    own = [email, *(part for part in email.replace("@", ".").split(".") if part)]
+    if zxcvbn(password[:STRENGTH_CHECKED], user_inputs=own)["score"] < MIN_STRENGTH:
+        return N_(
+            "This password is common or easy to guess. Use a few unrelated words, "
+            "such as a short sentence only you would write"
+        )
     return None
 
 
@@ -63,7 +82,7 @@ def check_new_account(email: str, role: str, password: str) -> tuple[str, dict[s
         errors["email"] = N_("Enter an email address like name@example.org")
     if role not in ROLES:
         errors["role"] = N_("Choose viewer or admin")
-    problem = password_problem(password)
+    problem = password_problem(password, email=address)
     if problem:
         errors["password"] = problem
     return address, errors

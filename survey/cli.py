@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from survey import store
-from survey.accounts import ROLES, check_new_account, hash_password
+from survey.accounts import ROLES, check_new_account, hash_password, password_problem
 from survey.db import Database, migrate
 from survey.definitions import DefinitionError, SurveyDefinition, load_file
 from survey.export import CsvOptions, csv_from_database
@@ -108,6 +108,13 @@ def _parser() -> argparse.ArgumentParser:
     token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
     create = token_commands.add_parser("create", help="create a token and print it once")
     create.add_argument("name")
+    create.add_argument(
+        "--owner", metavar="EMAIL", help="the staff account it belongs to (disabling it revokes it)"
+    )
+    create.add_argument("--survey", metavar="SLUG", help="the one survey it may read")
+    create.add_argument(
+        "--expires-in-days", type=int, metavar="DAYS", help="after this many days it stops working"
+    )
     create.set_defaults(func=_token_create)
 
     user = commands.add_parser("user", help="staff accounts for the /admin pages")
@@ -124,6 +131,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     user_create.set_defaults(func=_user_create)
     user_commands.add_parser("list", help="list staff accounts").set_defaults(func=_user_list)
+    set_password = user_commands.add_parser(
+        "set-password", help="give an account a new password and sign it out everywhere"
+    )
+    set_password.add_argument("email")
+    set_password.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of stdin instead of asking",
+    )
+    set_password.set_defaults(func=_user_set_password)
     disable = user_commands.add_parser(
         "disable", help="disable an account and sign it out everywhere"
     )
@@ -271,6 +288,7 @@ def _purge(args: argparse.Namespace, settings: Settings) -> int:
         now = utcnow()
         deleted = store.purge_expired(session, now=now)
         spam = store.purge_spam(session, before=now - timedelta(days=settings.spam_retention_days))
+        store.purge_audit(session, before=now - timedelta(days=settings.audit_retention_days))
     if spam:
         print(f"deleted {spam} spam submissions older than {settings.spam_retention_days} days")
     if not deleted:
@@ -292,8 +310,24 @@ def _spam(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _token_create(args: argparse.Namespace, settings: Settings) -> int:
+    if args.expires_in_days is not None and args.expires_in_days < 1:
+        raise CommandError("--expires-in-days must be 1 or more")
     with _database(settings) as database, database.begin(write=True) as session:
-        token, plain = store.create_token(session, name=args.name)
+        owner = store.find_user(session, email=args.owner) if args.owner else None
+        if args.owner and (owner is None or owner.disabled_at is not None):
+            raise CommandError(f"there is no active staff account {args.owner!r}")
+        survey = _require_survey(session, args.survey) if args.survey else None
+        expires_at = (
+            utcnow() + timedelta(days=args.expires_in_days) if args.expires_in_days else None
+        )
+        token, plain = store.create_token(
+            session,
+            name=args.name,
+            owner_id=owner.id if owner else None,
+            survey_id=survey.id if survey else None,
+            expires_at=expires_at,
+        )
+        store.audit(session, action="token_create", actor="cli", token_id=token.id, name=args.name)
     print(f"Created API token {token.name!r} (id {token.id}). It is shown only this once:")
     print(plain)
     return 0
@@ -323,6 +357,22 @@ def _user_create(args: argparse.Namespace, settings: Settings) -> int:
         )
         store.audit(session, action="user_create", actor="cli", user=email, role=args.role)
     print(f"Created {args.role} {email}; they can sign in at /admin/login")
+    return 0
+
+
+def _user_set_password(args: argparse.Namespace, settings: Settings) -> int:
+    password = _read_password(args.password_stdin)
+    email = args.email.strip().lower()
+    problem = password_problem(password, email=email)
+    if problem:
+        raise CommandError(str(problem))
+    with _database(settings) as database, database.begin(write=True) as session:
+        user = store.find_user(session, email=email)
+        if user is None:
+            raise CommandError(f"there is no account for {email}")
+        store.set_password(session, user=user, password_hash=hash_password(password))
+        store.audit(session, action="password_reset", actor="cli", user=user.email)
+    print(f"New password set for {user.email}; their sessions have ended")
     return 0
 
 

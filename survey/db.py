@@ -11,7 +11,9 @@ between, and that would lose a submission.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -127,6 +129,7 @@ class Database:
 def make_engine(settings: Settings) -> Engine:
     url = sa.make_url(settings.database_url)
     if url.get_backend_name() == "sqlite":
+        _create_private(url.database)
         engine = sa.create_engine(url, connect_args={"check_same_thread": False})
         _configure_sqlite(engine, settings)
         return engine
@@ -136,6 +139,16 @@ def make_engine(settings: Settings) -> Engine:
         max_overflow=settings.db_pool_size,
         pool_pre_ping=True,
     )
+
+
+def _create_private(path: str | None) -> None:
+    """A new SQLite file readable by its owner only (0600): it holds the
+    answers and the signing secret.  SQLite gives its -wal and -shm files the
+    same mode."""
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _configure_sqlite(engine: Engine, settings: Settings) -> None:

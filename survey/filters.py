@@ -118,6 +118,8 @@ def parse_filter(
     answers: list[tuple[str, str]] = []
     conditions: list[tuple[tuple[str | int, ...], str, str]] = []
     for name, value in params:
+        if "\x00" in value:
+            raise FilterError(name, "holds a NUL character, which cannot be searched for")
         if name.startswith(ANSWER_PREFIX):
             key = name.removeprefix(ANSWER_PREFIX)
             if not value:

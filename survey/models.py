@@ -118,6 +118,22 @@ class ApiToken(SQLModel, table=True):
     revoked_at: datetime | None = Field(
         default=None, sa_column=sa.Column(UTCDateTime(), nullable=True)
     )
+    # Who made it (an admin on the Tokens page, or `--owner` on the command
+    # line): disabling the owner revokes it.  None: an operator's CLI token.
+    owner_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("staff_user.id"), nullable=True),
+    )
+    # The one survey it may read; None: every survey.
+    survey_id: int | None = Field(
+        default=None, sa_column=sa.Column(sa.Integer, sa.ForeignKey("survey.id"), nullable=True)
+    )
+    expires_at: datetime | None = Field(
+        default=None, sa_column=sa.Column(UTCDateTime(), nullable=True)
+    )
+    last_used_at: datetime | None = Field(
+        default=None, sa_column=sa.Column(UTCDateTime(), nullable=True)
+    )
 
 
 class AppSecret(SQLModel, table=True):
@@ -189,6 +205,11 @@ class StaffSession(SQLModel, table=True):
     csrf_token: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
     created_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
     expires_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+    # Last request seen (kept to the minute): a session idle longer than
+    # SURVEY_SESSION_IDLE_MINUTES has ended.  None in sessions made before.
+    last_seen_at: datetime | None = Field(
+        default=None, sa_column=sa.Column(UTCDateTime(), nullable=True)
+    )
 
 
 class AuditEvent(SQLModel, table=True):

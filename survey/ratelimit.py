@@ -127,6 +127,31 @@ def client_key(secret: str, *, survey_id: int, address: str, now: datetime) -> s
     return hmac.new(day_key.digest(), f"{survey_id}:{counted}".encode(), hashlib.sha256).hexdigest()
 
 
+SIGN_IN_WINDOW = RateLimit(count=0, seconds=15 * 60)
+
+
+@dataclass(frozen=True)
+class SignInKeys:
+    """What a sign-in attempt is counted under, in its 15-minute window: the
+    (account, client) pair, and the client across all accounts."""
+
+    pair: str
+    client: str
+    window_start: datetime
+    window_end: datetime
+
+
+def sign_in_keys(secret: str, *, email: str, client: str, now: datetime) -> SignInKeys:
+    start, end = SIGN_IN_WINDOW.window(now)
+    day_key = hmac.new(secret.encode(), f"sign-in:{now:%Y-%m-%d}".encode(), hashlib.sha256)
+
+    def key(text: str) -> str:
+        return hmac.new(day_key.digest(), text.encode(), hashlib.sha256).hexdigest()
+
+    counted = counted_as(client)
+    return SignInKeys(key(f"pair:{email}\n{counted}"), key(f"client:{counted}"), start, end)
+
+
 def counted_as(address: str) -> str:
     """What a client is counted under: an IPv4 address, or an IPv6 address's
     /64 (one home or phone gets a whole /64 and may pick any address in it)."""

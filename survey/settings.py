@@ -59,6 +59,9 @@ class Settings(BaseSettings):
         description="Submissions in the spam folder are deleted after this many days, "
         "whatever the survey's own retention_days.",
     )
+    audit_retention_days: int = Field(
+        default=365, ge=1, description="Audit trail lines are deleted after this many days."
+    )
     api_docs: bool = Field(
         default=False,
         description="Serve the interactive API docs at /docs and /redoc. They load Swagger "
@@ -111,6 +114,12 @@ class Settings(BaseSettings):
 
     session_hours: float = Field(
         default=12, gt=0, description="How long a staff sign-in lasts before it must be redone."
+    )
+    session_idle_minutes: int = Field(
+        default=60,
+        ge=1,
+        description="A staff session with no request for this long has ended (beside the "
+        "absolute SURVEY_SESSION_HOURS).",
     )
     secure_cookies: bool | None = Field(
         default=None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from pathlib import Path
@@ -182,3 +183,33 @@ def test_a_yaml_bomb_is_refused_without_a_traceback(
     err = capsys.readouterr().err
     assert "nested more than 20 levels deep" in err
     assert "Traceback" not in err
+
+
+def test_user_set_password_ends_the_sessions_and_refuses_a_weak_one(
+    env: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("a secret that is long\n"))
+    assert main(["user", "create", "ed@example.org", "--password-stdin"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("Password1234\n"))
+    assert main(["user", "set-password", "ed@example.org", "--password-stdin"]) == 1
+    assert "common or easy to guess" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO("marmalade orbit lantern quietly\n"))
+    assert main(["user", "set-password", "ED@example.org", "--password-stdin"]) == 0
+    assert "New password set for ed@example.org" in capsys.readouterr().out
+    monkeypatch.setattr("sys.stdin", io.StringIO("marmalade orbit lantern quietly\n"))
+    assert main(["user", "set-password", "nobody@example.org", "--password-stdin"]) == 1
+
+
+def test_token_create_with_owner_scope_and_expiry(
+    env: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["migrate"]) == 0
+    assert main(["load", str(BUNDLED)]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("a secret that is long\n"))
+    assert main(["user", "create", "ed@example.org", "--password-stdin"]) == 0
+    capsys.readouterr()
+    args = ["--owner", "ed@example.org", "--survey", "libraries-abroad", "--expires-in-days", "7"]
+    assert main(["token", "create", "weekly", *args]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("rs_")
+    assert main(["token", "create", "x", "--owner", "nobody@example.org"]) == 1
+    assert main(["token", "create", "x", "--survey", "nope"]) == 1

@@ -87,3 +87,12 @@ def test_serve_warns_when_postgresql_could_lose_acknowledged_answers(
         assert "synchronous_commit=off" in warning
     finally:
         drop_postgres_database(admin, url)
+
+
+def test_a_new_sqlite_database_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    import stat
+
+    path = tmp_path / "private.db"
+    migrate(Settings(database_url=f"sqlite:///{path}"))
+    for made in (path, *tmp_path.glob("private.db-*")):
+        assert stat.S_IMODE(made.stat().st_mode) == 0o600, made

@@ -41,8 +41,18 @@ def text_cell(value: Any) -> Any:
     return value  # a number stored under a text key by an older version
 
 
+_NUMBER_TEXT = re.compile(r"-?\d+(\.\d+)?([eE][+-]?\d+)?")
+
+
 def number_cell(value: Any) -> Any:
-    return "" if value is None else value  # a number is not text: -3 stays -3
+    """A number as it is (-3 stays -3); text stored under the key by an older
+    version of the question (or read as text from the database that is not a
+    number) gets the formula rule like any text: the rule holds for every cell."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and not _NUMBER_TEXT.fullmatch(value):
+        return text_cell(value)
+    return value
 
 
 def boolean_cell(value: Any) -> str:

@@ -10,9 +10,10 @@ from survey.store.erasure import count_by_email, erase_by_email, purge_expired
 from survey.store.exports import iter_export_rows
 from survey.store.filters import filter_sql, where_sql
 from survey.store.health import probe_write
-from survey.store.ratelimits import count_hit, purge_hits
+from survey.store.ratelimits import count_hit, purge_hits, uncount_hit
 from survey.store.responses import (
     AnswerRow,
+    KeyReused,
     NewResponse,
     SurveyCounts,
     count_responses,
@@ -35,6 +36,7 @@ from survey.store.spam import (
 )
 from survey.store.staff import (
     TOKEN_PREFIX,
+    TokenRow,
     audit,
     audit_page,
     create_session,
@@ -50,9 +52,12 @@ from survey.store.staff import (
     hash_token,
     list_tokens,
     list_users,
+    purge_audit,
     purge_sessions,
-    recent_failures,
     revoke_token,
+    session_seen,
+    set_password,
+    token_used,
 )
 from survey.store.summaries import answer_groups, latest_answers
 from survey.store.surveys import (
@@ -68,9 +73,11 @@ from survey.store.surveys import (
 __all__ = [
     "TOKEN_PREFIX",
     "AnswerRow",
+    "KeyReused",
     "LoadResult",
     "NewResponse",
     "SurveyCounts",
+    "TokenRow",
     "answer_groups",
     "app_secret",
     "audit",
@@ -112,13 +119,17 @@ __all__ = [
     "load_definition",
     "page_of_responses",
     "probe_write",
+    "purge_audit",
     "purge_expired",
     "purge_hits",
     "purge_sessions",
     "purge_spam",
-    "recent_failures",
     "revoke_token",
+    "session_seen",
+    "set_password",
     "survey_counts",
     "survey_versions",
+    "token_used",
+    "uncount_hit",
     "where_sql",
 ]

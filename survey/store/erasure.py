@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -9,6 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from survey.models import (
+    AuditEvent,
     Response,
     SpamSubmission,
     SurveyVersion,
@@ -106,4 +108,33 @@ def erase_by_email(session: Session, *, email: str) -> tuple[int, int]:
         sa.text(f"DELETE FROM spam_submission AS s WHERE {spam}"),
         params,
     )
+    _scrub_audit(session, email)
     return int(deleted.rowcount or 0), int(deleted_spam.rowcount or 0)  # type: ignore[attr-defined]
+
+
+ERASED = "[erased]"
+
+
+def _scrub_audit(session: Session, email: str) -> None:
+    """The address out of the audit trail too (a staff search for it before a
+    download is kept there): every mention becomes ``[erased]``."""
+    needle = email.strip().casefold()
+    if not needle:
+        return
+    for event in session.exec(select(AuditEvent)):
+        detail = _without(event.detail, needle)
+        actor = ERASED if (event.actor or "").casefold() == needle else event.actor
+        if detail != event.detail or actor != event.actor:
+            event.detail, event.actor = detail, actor
+            session.add(event)
+    session.flush()
+
+
+def _without(value: Any, needle: str) -> Any:
+    if isinstance(value, str):
+        return re.sub(re.escape(needle), ERASED, value, flags=re.IGNORECASE)
+    if isinstance(value, dict):
+        return {key: _without(item, needle) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without(item, needle) for item in value]
+    return value

@@ -43,5 +43,18 @@ _COUNT_HIT = {
 }
 
 
+def uncount_hit(conn: sa.Connection, *, client_key: str, window_start: datetime) -> None:
+    """Take back one count (an attempt that turned out fine)."""
+    conn.execute(
+        sa.update(_HITS)
+        .where(_HITS.c.client_key == client_key, _HITS.c.window_start == window_start)
+        .values(
+            hits=sa.func.max(_HITS.c.hits - 1, 0)
+            if conn.dialect.name == "sqlite"
+            else sa.func.greatest(_HITS.c.hits - 1, 0)
+        )
+    )
+
+
 def purge_hits(session: Session, *, before: datetime) -> None:
     session.execute(sa.delete(RateLimitHit).where(col(RateLimitHit.window_start) < before))

@@ -40,13 +40,31 @@ class NewResponse(TypedDict, total=False):
     submitted_at: datetime | None
 
 
+class KeyReused(Exception):
+    """A client's Idempotency-Key already stored with different answers: a
+    retry is the same request again; this is a second one under an old key."""
+
+
+def _first_of(conn: sa.Connection, row: NewResponse) -> tuple[int, datetime]:
+    """The stored response with this row's submission key (a duplicate)."""
+    found = conn.execute(
+        _FIND_SUBMISSION,
+        {"survey_id": row["survey_id"], "submission_key": row.get("submission_key")},
+    ).one()
+    key = row.get("submission_key") or ""
+    if key.startswith("key:") and found[2] != row["answers"]:
+        raise KeyReused(key.removeprefix("key:"))
+    return int(found[0]), found[1]
+
+
 def insert_response(conn: sa.Connection, **row: Unpack[NewResponse]) -> tuple[int, datetime]:
     """The hot path's write: one INSERT on a plain connection, returning the new
     id and time (the ORM's unit of work costs several times more per row).
 
     A response whose ``submission_key`` is already stored for the survey (the
     same form sent twice, a retried Idempotency-Key) stores nothing new: the
-    id and time of the first one come back instead.
+    id and time of the first one come back instead.  An Idempotency-Key sent
+    again with other answers raises KeyReused.
     """
     stored = conn.execute(
         _INSERT_RESPONSE[conn.dialect.name],
@@ -57,11 +75,7 @@ def insert_response(conn: sa.Connection, **row: Unpack[NewResponse]) -> tuple[in
         },
     ).first()
     if stored is None:
-        found = conn.execute(
-            _FIND_SUBMISSION,
-            {"survey_id": row["survey_id"], "submission_key": row.get("submission_key")},
-        ).one()
-        return int(found[0]), found[1]
+        return _first_of(conn, row)
     return int(stored[0]), stored[1]
 
 
@@ -115,16 +129,16 @@ def insert_responses(
         for row in rows:
             found = cursor.fetchone()
             if found is None:  # a duplicate: the first one's id and time
-                found = conn.execute(
-                    _FIND_SUBMISSION,
-                    {"survey_id": row["survey_id"], "submission_key": row["submission_key"]},
-                ).one()
-            results.append((int(found[0]), found[1]))
+                results.append(_first_of(conn, row))
+            else:
+                results.append((int(found[0]), found[1]))
             cursor.nextset()
     return results
 
 
-_FIND_SUBMISSION = sa.select(_RESPONSES.c.id, _RESPONSES.c.submitted_at).where(
+_FIND_SUBMISSION = sa.select(
+    _RESPONSES.c.id, _RESPONSES.c.submitted_at, _RESPONSES.c.answers
+).where(
     _RESPONSES.c.survey_id == sa.bindparam("survey_id"),
     _RESPONSES.c.submission_key == sa.bindparam("submission_key"),
 )

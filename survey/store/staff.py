@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+import sqlalchemy.orm
 from sqlmodel import Session, col, select
 
 from survey.models import (
@@ -15,6 +17,7 @@ from survey.models import (
     AuditEvent,
     StaffSession,
     StaffUser,
+    Survey,
     utcnow,
 )
 
@@ -25,21 +28,69 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(session: Session, *, name: str) -> tuple[ApiToken, str]:
+def create_token(
+    session: Session,
+    *,
+    name: str,
+    owner_id: int | None = None,
+    survey_id: int | None = None,
+    expires_at: datetime | None = None,
+) -> tuple[ApiToken, str]:
     """A new API token; the plain token is returned once and only its hash is kept."""
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(name=name, token_hash=hash_token(plain), created_at=utcnow())
+    token = ApiToken(
+        name=name,
+        token_hash=hash_token(plain),
+        created_at=utcnow(),
+        owner_id=owner_id,
+        survey_id=survey_id,
+        expires_at=expires_at,
+    )
     session.add(token)
     session.flush()
     return token, plain
 
 
-def find_active_token(session: Session, *, plain: str) -> ApiToken | None:
+def find_active_token(
+    session: Session, *, plain: str, now: datetime | None = None
+) -> ApiToken | None:
+    """The token for ``plain`` if it is live: not revoked, not expired, and its
+    owner (if it has one) not disabled."""
+    now = now or utcnow()
+    owner = sa.orm.aliased(StaffUser)
     return session.exec(
-        select(ApiToken).where(
-            ApiToken.token_hash == hash_token(plain), col(ApiToken.revoked_at).is_(None)
+        select(ApiToken)
+        .outerjoin(owner, col(owner.id) == ApiToken.owner_id)
+        .where(
+            ApiToken.token_hash == hash_token(plain),
+            col(ApiToken.revoked_at).is_(None),
+            sa.or_(col(ApiToken.expires_at).is_(None), col(ApiToken.expires_at) > now),
+            sa.or_(col(ApiToken.owner_id).is_(None), col(owner.disabled_at).is_(None)),
         )
     ).first()
+
+
+def token_used(session: Session, *, token_id: int, now: datetime) -> None:
+    session.execute(
+        sa.update(ApiToken).where(col(ApiToken.id) == token_id).values(last_used_at=now)
+    )
+
+
+@dataclass(frozen=True)
+class TokenRow:
+    token: ApiToken
+    owner: str | None  # the owner's email
+    survey: str | None  # the slug of the one survey it may read
+
+
+def list_tokens(session: Session) -> list[TokenRow]:
+    rows = session.exec(
+        select(ApiToken, StaffUser.email, Survey.slug)
+        .outerjoin(StaffUser, col(StaffUser.id) == ApiToken.owner_id)
+        .outerjoin(Survey, col(Survey.id) == ApiToken.survey_id)
+        .order_by(col(ApiToken.id).desc())
+    ).all()
+    return [TokenRow(token, owner, slug) for token, owner, slug in rows]
 
 
 # --- Staff accounts, sessions, the audit trail ---------------------------------
@@ -67,10 +118,30 @@ def list_users(session: Session) -> list[StaffUser]:
 
 
 def disable_user(session: Session, *, user: StaffUser) -> None:
-    """Disable an account and sign it out everywhere at once."""
-    user.disabled_at = user.disabled_at or utcnow()
+    """Disable an account, sign it out everywhere and revoke its API tokens."""
+    now = utcnow()
+    user.disabled_at = user.disabled_at or now
     session.add(user)
     session.execute(sa.delete(StaffSession).where(col(StaffSession.user_id) == user.id))
+    session.execute(
+        sa.update(ApiToken)
+        .where(col(ApiToken.owner_id) == user.id, col(ApiToken.revoked_at).is_(None))
+        .values(revoked_at=now)
+    )
+    session.flush()
+
+
+def set_password(
+    session: Session, *, user: StaffUser, password_hash: str, keep_session_id: int | None = None
+) -> None:
+    """A new password; every session of the account but ``keep_session_id``
+    (the one that changed it) ends."""
+    user.password_hash = password_hash
+    session.add(user)
+    ending = sa.delete(StaffSession).where(col(StaffSession.user_id) == user.id)
+    if keep_session_id is not None:
+        ending = ending.where(col(StaffSession.id) != keep_session_id)
+    session.execute(ending)
     session.flush()
 
 
@@ -93,6 +164,7 @@ def create_session(
         csrf_token=secrets.token_urlsafe(32),
         created_at=now,
         expires_at=now + lifetime,
+        last_seen_at=now,
     )
     user.last_sign_in_at = now
     session.add_all([staff_session, user])
@@ -101,10 +173,11 @@ def create_session(
 
 
 def find_session(
-    session: Session, *, plain: str, now: datetime
+    session: Session, *, plain: str, now: datetime, idle: timedelta | None = None
 ) -> tuple[StaffSession, StaffUser] | None:
-    """The live session for a cookie's token, with its (enabled) user."""
-    row = session.exec(
+    """The live session for a cookie's token, with its (enabled) user: not past
+    its expiry, and not idle longer than ``idle``."""
+    query = (
         select(StaffSession, StaffUser)
         .join(StaffUser, col(StaffUser.id) == StaffSession.user_id)
         .where(
@@ -112,8 +185,24 @@ def find_session(
             StaffSession.expires_at > now,
             col(StaffUser.disabled_at).is_(None),
         )
-    ).first()
+    )
+    if idle is not None:
+        query = query.where(
+            sa.or_(
+                col(StaffSession.last_seen_at).is_(None),
+                col(StaffSession.last_seen_at) > now - idle,
+            )
+        )
+    row = session.exec(query).first()
     return None if row is None else (row[0], row[1])
+
+
+def session_seen(session: Session, *, staff_session_id: int, now: datetime) -> None:
+    session.execute(
+        sa.update(StaffSession)
+        .where(col(StaffSession.id) == staff_session_id)
+        .values(last_seen_at=now)
+    )
 
 
 def end_session(session: Session, *, staff_session_id: int) -> None:
@@ -147,18 +236,10 @@ def audit(
     session.flush()
 
 
-def recent_failures(
-    session: Session, *, since: datetime, email: str, client: str | None
-) -> tuple[int, int]:
-    """Failed sign-ins since a moment: for this account, and from this client."""
-    failed = (
-        select(sa.func.count())
-        .select_from(AuditEvent)
-        .where(AuditEvent.action == "sign_in_failed", AuditEvent.at >= since)
-    )
-    for_account = session.exec(failed.where(AuditEvent.actor == email.strip().lower())).one()
-    from_client = session.exec(failed.where(AuditEvent.client == client)).one() if client else 0
-    return int(for_account), int(from_client)
+def purge_audit(session: Session, *, before: datetime) -> int:
+    """The audit trail's retention (SURVEY_AUDIT_RETENTION_DAYS)."""
+    result = session.execute(sa.delete(AuditEvent).where(col(AuditEvent.at) < before))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def audit_page(
@@ -169,10 +250,6 @@ def audit_page(
         query = query.where(col(AuditEvent.id) < before)
     events = list(session.exec(query).all())
     return events[:size], len(events) > size
-
-
-def list_tokens(session: Session) -> list[ApiToken]:
-    return list(session.exec(select(ApiToken).order_by(col(ApiToken.id).desc())).all())
 
 
 def revoke_token(session: Session, *, token_id: int) -> ApiToken | None:

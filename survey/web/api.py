@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, R
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from survey import store
 from survey.answers import InvalidAnswers, clean_json
 from survey.export import (
     CsvOptions,
@@ -22,11 +23,12 @@ from survey.filters import FilterError, export_filter
 from survey.models import utcnow
 from survey.questions import Question
 from survey.ratelimit import RateLimited
+from survey.store import KeyReused
 from survey.web.api_tokens import TokenDep
 from survey.web.cors import cors_headers
 from survey.web.deps import DatabaseDep, SurveyDep
 from survey.web.errors import COMMON_RESPONSES, ApiError, DetailOut, ErrorsOut
-from survey.web.limits import submission_limit
+from survey.web.limits import client_of, submission_limit
 from survey.web.state import state_of
 
 router = APIRouter(prefix="/api", tags=["surveys"], responses=COMMON_RESPONSES)
@@ -81,6 +83,10 @@ async def submission_body(request: Request) -> SubmissionIn:
         raise ApiError(
             422, {BODY_KEY: f"The body is not valid JSON: {exc.msg} at character {exc.pos}"}
         ) from None
+    except RecursionError:
+        raise ApiError(422, {BODY_KEY: "The body is nested too deeply"}) from None
+    except ValueError:  # an integer of thousands of digits
+        raise ApiError(422, {BODY_KEY: "The body holds a number too long to read"}) from None
     try:
         return SubmissionIn.model_validate(document)
     except ValidationError:
@@ -168,6 +174,14 @@ async def submit(
             ),
             limit=submission_limit(request, live.id),
         )
+    except KeyReused:
+        raise ApiError(
+            422,
+            {
+                IDEMPOTENCY_ERROR_KEY: "This Idempotency-Key was already used with other "
+                "answers: send a new key for a new response"
+            },
+        ) from None
     except RateLimited as exc:
         raise HTTPException(
             status_code=429,
@@ -184,10 +198,12 @@ async def submit(
     responses={
         200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
         401: {"model": DetailOut, "description": "No valid token"},
+        403: {"model": DetailOut, "description": "The token may not read this survey"},
     },
 )
 def export_csv(
-    _token: TokenDep,
+    request: Request,
+    token: TokenDep,
     live: SurveyDep,
     database: DatabaseDep,
     header: Annotated[Literal["keys", "labels"], Query()] = "keys",
@@ -204,7 +220,23 @@ def export_csv(
         )
     except FilterError as exc:
         raise ApiError(422, {exc.name: str(exc)}) from None
-    filename = csv_filename(live.definition.slug, utcnow())
+    if token.survey_id is not None and token.survey_id != live.id:
+        raise HTTPException(status_code=403, detail="This token may not read this survey.")
+    now = utcnow()
+    with database.begin(write=True) as session:
+        assert token.id is not None
+        store.token_used(session, token_id=token.id, now=now)
+        store.audit(
+            session,
+            action="export",
+            actor=f"token {token.id}",
+            client=client_of(request),
+            survey_slug=live.definition.slug,
+            format="csv",
+            token=token.name,
+            filters=options.filter.describe(),
+        )
+    filename = csv_filename(live.definition.slug, now)
     return StreamingResponse(
         csv_from_database(database, survey_id=live.id, options=options),
         media_type="text/csv; charset=utf-8",

@@ -19,7 +19,11 @@ def require_token(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> ApiToken:
     token = None
-    if credentials is not None and credentials.scheme.lower() == "bearer":
+    if (
+        credentials is not None
+        and credentials.scheme.lower() == "bearer"
+        and "\x00" not in credentials.credentials
+    ):
         token = store.find_active_token(session, plain=credentials.credentials)
     if token is None:
         raise HTTPException(

@@ -84,7 +84,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(SurveyCorsMiddleware, surveys=state.surveys)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(errors.UnexpectedErrorMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        https=(settings.public_url or "").startswith("https://"),
+    )
     if settings.allowed_hosts:
         # Outermost: a request for a host we do not serve gets 400 before anything.
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
@@ -136,6 +139,7 @@ async def _purge_periodically(database: Database, settings: Settings) -> None:
             now = utcnow()
             store.purge_expired(session, now=now)
             store.purge_spam(session, before=now - timedelta(days=settings.spam_retention_days))
+            store.purge_audit(session, before=now - timedelta(days=settings.audit_retention_days))
             store.purge_sessions(session, now=now)
             store.purge_hits(session, before=now - timedelta(days=1))
 

@@ -13,6 +13,7 @@ from survey.resources import STATIC_DIR
 from survey.snippets import IFRAME_HEIGHT, iframe_html
 from survey.web.deps import SessionDep, public_base
 from survey.web.errors import DetailOut, ErrorsOut
+from survey.web.state import state_of
 
 router = APIRouter(tags=["embedding"])
 
@@ -68,4 +69,9 @@ def oembed(
         "width": min(maxwidth, 800) if maxwidth else 800,
         "height": IFRAME_HEIGHT,
     }
-    return JSONResponse(body, headers={"Cache-Control": "public, max-age=300"})
+    # Shared caches may keep it only when the product's address is configured:
+    # otherwise the answer is built from the request's Host header, which a
+    # client chooses.
+    configured = state_of(request).settings.public_url is not None
+    cache = "public, max-age=300" if configured else "no-store"
+    return JSONResponse(body, headers={"Cache-Control": cache})

@@ -45,9 +45,16 @@ def frame_policy(definition: SurveyDefinition) -> dict[str, str]:
     return {CSP: f"frame-ancestors {sources}"}
 
 
+# Sent only when the product's configured address is https: a browser then
+# refuses plain http to this host for a year (a first visit over http, or a
+# TLS-stripping proxy on the way, can no longer downgrade the staff pages).
+HSTS = "max-age=31536000"
+
+
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, https: bool = False) -> None:
         self.app = app
+        self.https = https
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -66,6 +73,8 @@ class SecurityHeadersMiddleware:
                 headers[CSP] = f"{base}; {framing}" if base else framing
                 for name, value in FIXED.items():
                     headers.setdefault(name, value)
+                if self.https:
+                    headers["Strict-Transport-Security"] = HSTS
                 if "cache-control" not in headers and not path.startswith(CACHEABLE):
                     headers["Cache-Control"] = "no-store"
             await send(message)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated
 from urllib.parse import quote
 
@@ -29,6 +30,7 @@ from survey.web.deps import SessionDep, public_base, sent_from_our_pages
 from survey.web.state import state_of
 
 COOKIE = "survey_staff"
+SEEN_PRECISION = timedelta(minutes=1)
 SIGN_IN_COOKIE = "survey_sign_in"  # the sign-in form's own CSRF token, before any session
 CSRF_FIELD = "_csrf"
 
@@ -84,10 +86,20 @@ def current_staff(request: Request, session: Session) -> Staff | None:
         plain = signer(request, "staff-session").unsign(cookie).decode()
     except BadSignature:
         return None
-    found = store.find_session(session, plain=plain, now=utcnow())
+    state = state_of(request)
+    now = utcnow()
+    idle = timedelta(minutes=state.settings.session_idle_minutes)
+    found = store.find_session(session, plain=plain, now=now, idle=idle)
     if found is None:
         return None
-    return Staff(user=found[1], session=found[0])
+    staff_session, user = found
+    seen = staff_session.last_seen_at
+    if seen is None or now - seen > SEEN_PRECISION:
+        # Kept to the minute: one small write a minute per session, not one a request.
+        assert staff_session.id is not None
+        with state.database.begin(write=True) as writing:
+            store.session_seen(writing, staff_session_id=staff_session.id, now=now)
+    return Staff(user=user, session=staff_session)
 
 
 async def _check_csrf(request: Request, staff: Staff) -> None:

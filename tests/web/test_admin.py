@@ -196,6 +196,8 @@ VIEWER_ROUTES = {
     ("GET", "/admin/surveys/{slug}/summary"),
     ("GET", "/admin/surveys/{slug}/download"),
     ("GET", "/admin/surveys/{slug}/spam"),
+    ("GET", "/admin/account"),
+    ("POST", "/admin/account/password"),
 }
 ADMIN_ROUTES = {
     ("POST", "/admin/surveys/{slug}/responses/{response_id}/delete"),
@@ -206,6 +208,8 @@ ADMIN_ROUTES = {
     ("GET", "/admin/users"),
     ("POST", "/admin/users"),
     ("POST", "/admin/users/{user_id}/{change}"),
+    ("GET", "/admin/users/{user_id}/password"),
+    ("POST", "/admin/users/{user_id}/password"),
     ("GET", "/admin/tokens"),
     ("POST", "/admin/tokens"),
     ("POST", "/admin/tokens/{token_id}/revoke"),
@@ -280,7 +284,8 @@ def test_every_admin_route_checks_the_role_on_the_server(
         if (method, path) in ADMIN_ROUTES:
             assert viewer == 403, (method, path, viewer)
         else:
-            assert viewer in (200, 303), (method, path, viewer)
+            # 422: a viewer's own form (the password change) sent without its fields.
+            assert viewer in (200, 303, 422), (method, path, viewer)
     for method, path in sorted(ADMIN_ROUTES, reverse=True):  # delete before nothing else needs it
         status = call("admin", method, path)
         assert status in (200, 303, 422), (method, path, status)
@@ -613,3 +618,30 @@ def test_the_audit_trail_records_who_did_what(admin: TestClient, database: Datab
         "filters: f.visits_libraries=often; format: csv; rows: 1",
     ]
     assert rows[1][1:3] == [ADMIN_EMAIL, "sign in"]
+
+
+def test_an_erased_address_leaves_the_audit_trail_too(
+    admin: TestClient, database: Database
+) -> None:
+    address = "Reader.Person@example.org"
+    admin.get(f"/admin/surveys/{SLUG}/download?format=csv&q={address}")
+    token = csrf_token(admin, "/admin/erase")
+    assert (
+        admin.post("/admin/erase", data={"_csrf": token, "email": address.lower()}).status_code
+        == 303
+    )
+    trail = " ".join(f"{actor} {detail}" for _, actor, detail in audit_actions(database))
+    assert "reader.person" not in trail.lower()
+    assert "[erased]" in trail
+
+
+def test_staff_notices_cannot_be_written_by_a_link(admin: TestClient) -> None:
+    forged = admin.get("/admin?loaded=Your+account+is+compromised")
+    assert "compromised" not in forged.text
+    token = csrf_token(admin, "/admin/surveys/new")
+    text = "slug: noticed\ntitle: Noticed\nquestions:\n  - {key: a, type: short_text, label: A}\n"
+    loaded = admin.post("/admin/surveys", data={"_csrf": token, "definition": text})
+    assert loaded.status_code == 303
+    shown = page(admin.get(loaded.headers["location"])).select_one("[role=status]")
+    assert shown is not None
+    assert "noticed" in shown.get_text()

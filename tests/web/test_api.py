@@ -268,3 +268,70 @@ def test_an_idempotency_key_stores_a_retried_submission_once(
     bad = client.post(url, json=body, headers={"Idempotency-Key": "x" * 201})
     assert bad.status_code == 422
     assert "_idempotency_key" in bad.json()["errors"]
+
+
+def test_the_formula_rule_holds_when_a_text_question_becomes_a_number(
+    client: TestClient, token: str, database: Database
+) -> None:
+    load(
+        database,
+        definition_from(
+            "slug: turned\ntitle: T\nquestions:\n  - {key: n, type: short_text, label: N}\n"
+        ),
+    )
+    attack = '=HYPERLINK("http://evil.example","click")'
+    post = client.post("/api/surveys/turned/responses", json={"answers": {"n": attack}})
+    assert post.status_code == 201
+    load(
+        database,
+        definition_from(
+            "slug: turned\ntitle: T\nquestions:\n  - {key: n, type: number, label: N}\n"
+        ),
+    )
+    assert (
+        client.post("/api/surveys/turned/responses", json={"answers": {"n": -3}}).status_code == 201
+    )
+    export = client.get(
+        "/api/surveys/turned/responses.csv", headers={"Authorization": f"Bearer {token}"}
+    )
+    cells = [row[-1] for row in csv.reader(io.StringIO(export.text))][1:]
+    assert cells == ["'" + attack, "-3"]
+
+
+def test_an_idempotency_key_sent_again_with_other_answers_is_refused(
+    client: TestClient, database: Database
+) -> None:
+    url = f"{API}/responses"
+    key = {"Idempotency-Key": "order-42"}
+    first = client.post(url, json={"answers": {"visits_libraries": "often"}}, headers=key)
+    retry = client.post(url, json={"answers": {"visits_libraries": "often"}}, headers=key)
+    assert first.status_code == retry.status_code == 201
+    assert first.json() == retry.json()
+    other = client.post(url, json={"answers": {"visits_libraries": "sometimes"}}, headers=key)
+    assert other.status_code == 422
+    assert "_idempotency_key" in other.json()["errors"]
+    with database.session() as session:
+        count = session.execute(sa.text("SELECT count(*) FROM response")).scalar_one()
+    assert count == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b'{"answers": ' + b"[" * 20_000 + b"]" * 20_000 + b"}", "nested too deeply"),
+        (b'{"answers": {"visits_libraries": ' + b"9" * 5000 + b"}}", "number too long"),
+    ],
+)
+def test_bodies_built_to_break_the_parser_are_a_422(
+    client: TestClient, body: bytes, message: str
+) -> None:
+    answer = client.post(
+        f"{API}/responses", content=body, headers={"content-type": "application/json"}
+    )
+    assert answer.status_code == 422
+    assert message in answer.json()["errors"]["_body"]
+
+
+def test_a_nul_character_is_a_4xx_everywhere(client: TestClient, token: str) -> None:
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert client.get(f"{API}/responses.csv?source=a%00b", headers=bearer).status_code == 422

@@ -63,3 +63,23 @@ def host_checked(database_url: str, bundled: SurveyDefinition) -> Iterator[TestC
 def test_an_unknown_host_is_refused_when_hosts_are_configured(host_checked: TestClient) -> None:
     assert host_checked.get("/healthz").status_code == 200
     assert host_checked.get("/healthz", headers={"Host": "evil.example"}).status_code == 400
+
+
+def test_hsts_is_sent_when_the_public_address_is_https(
+    client: TestClient, settings: Settings
+) -> None:
+    assert "strict-transport-security" not in client.get("/").headers
+    https = settings.model_copy(update={"public_url": "https://surveys.example.org"})
+    with TestClient(create_app(https)) as secure:
+        for path in ("/", "/s/libraries-abroad", "/admin/login", "/healthz"):
+            assert secure.get(path).headers["strict-transport-security"] == "max-age=31536000"
+
+
+def test_oembed_is_cacheable_only_when_the_address_is_configured(
+    client: TestClient, settings: Settings
+) -> None:
+    url = {"url": "http://testserver/s/libraries-abroad"}
+    assert client.get("/oembed", params=url).headers["cache-control"] == "no-store"
+    configured = settings.model_copy(update={"public_url": "http://testserver"})
+    with TestClient(create_app(configured)) as pinned:
+        assert pinned.get("/oembed", params=url).headers["cache-control"] == "public, max-age=300"

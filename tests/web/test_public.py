@@ -262,3 +262,11 @@ def test_error_pages_speak_the_language_asked_for(client: TestClient) -> None:
     assert french.html is not None
     assert french.html["lang"] == "fr"
     assert "Page not found" not in french.get_text(" ")
+
+
+def test_a_nul_character_in_a_form_post_is_a_400_with_a_message(client: TestClient) -> None:
+    token = form_token(client, FORM)
+    for extra in ({"lessons": "a\x00b"}, {"_homepage": "x\x00"}):
+        sent = post_form(client, FORM, {"visits_libraries": "often", "_token": token, **extra})
+        assert sent.status_code == 400
+        assert "NUL" in page(sent.text).get_text(" ")

@@ -11,6 +11,7 @@ something commits once, with its audit line in the same transaction.
 from __future__ import annotations
 
 from survey.web.admin import (  # noqa: F401 - each area adds its routes to the router
+    account,
     audit,
     dashboard,
     downloads,

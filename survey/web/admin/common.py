@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from itsdangerous import BadSignature
 from sqlmodel import Session
 
 from survey import store
@@ -17,7 +18,7 @@ from survey.i18n import LANGUAGES, N_, choose
 from survey.models import Survey
 from survey.questions import BaseQuestion, stored_questions
 from survey.web.limits import client_of
-from survey.web.staff import Staff
+from survey.web.staff import Staff, signer
 from survey.web.templating import render
 
 # One router for the whole workspace, which each area's module adds its routes to.
@@ -54,6 +55,24 @@ def audit(session: Session, request: Request, staff: Staff, action: str, **detai
 
 def see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
+
+
+def see_other_with_notice(request: Request, path: str, name: str, value: object) -> Response:
+    """A redirect whose page says what was just done (``?name=<signed value>``):
+    signed, so a link cannot make a staff page say something that did not happen."""
+    signed = signer(request, f"notice.{name}").sign(str(value)).decode()
+    return see_other(f"{path}?{urlencode({name: signed})}")
+
+
+def notice(request: Request, name: str) -> str | None:
+    """The value ``see_other_with_notice`` put in the address, if it is ours."""
+    sent = request.query_params.get(name)
+    if not sent:
+        return None
+    try:
+        return signer(request, f"notice.{name}").unsign(sent).decode()
+    except BadSignature:
+        return None
 
 
 def not_found(message: str) -> HTTPException:

@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 from survey import store
 from survey.definitions import SurveyDefinition
 from survey.models import utcnow
-from survey.web.admin.common import page, router
+from survey.web.admin.common import notice, page, router
 from survey.web.deps import SessionDep
 from survey.web.staff import StaffDep
 
@@ -27,4 +27,5 @@ def dashboard(request: Request, staff: StaffDep, session: SessionDep) -> Respons
         }
         for survey in surveys
     ]
-    return page(request, "admin/dashboard.html", staff, {"rows": rows})
+    loaded = notice(request, "loaded")
+    return page(request, "admin/dashboard.html", staff, {"rows": rows, "loaded": loaded})

@@ -16,10 +16,11 @@ from survey.web.admin.common import (
     audit,
     filter_context,
     not_found,
+    notice,
     page,
     response_filter,
     router,
-    see_other,
+    see_other_with_notice,
     staff_lang,
     survey_view,
 )
@@ -62,6 +63,7 @@ def responses(
             "older": older,
             "newer": newer,
             "shown_questions": view.questions[:4],
+            "deleted": notice(request, "deleted"),
         },
     )
 
@@ -94,7 +96,9 @@ def delete_response(request: Request, staff: AdminDep, slug: str, response_id: i
         if not store.delete_response(session, survey_id=view.id, response_id=response_id):
             raise not_found(NO_RESPONSE)
         audit(session, request, staff, "delete_response", survey_slug=slug, response_id=response_id)
-    return see_other(f"/admin/surveys/{slug}/responses?deleted={response_id}")
+    return see_other_with_notice(
+        request, f"/admin/surveys/{slug}/responses", "deleted", response_id
+    )
 
 
 @router.get("/surveys/{slug}/summary", response_class=HTMLResponse)

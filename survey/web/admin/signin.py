@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
@@ -11,8 +13,11 @@ from fastapi.responses import HTMLResponse, Response
 
 from survey import store
 from survey.accounts import verify_password
+from survey.db import Database
 from survey.i18n import N_
-from survey.models import utcnow
+from survey.models import StaffUser, utcnow
+from survey.ratelimit import SignInKeys, sign_in_keys
+from survey.settings import Settings
 from survey.web.admin.common import audit, page, router, see_other
 from survey.web.deps import SessionDep, database_of
 from survey.web.limits import client_of
@@ -28,8 +33,9 @@ from survey.web.staff import (
 )
 from survey.web.state import state_of
 
-FAILURE_WINDOW = timedelta(minutes=15)
 SIGN_IN_FAILED = N_("The email address or password is not right.")
+MAX_FAILURE_DELAY = 30.0
+UNKNOWN_ACCOUNT = "(no such account)"
 
 
 def safe_next(target: str | None) -> str:
@@ -90,32 +96,15 @@ async def sign_in(
         )
     client = client_of(request)
     address = email.strip().lower()
-
-    def attempt() -> tuple[str, str | None]:
-        with database.begin(write=True) as session:
-            account, from_client = store.recent_failures(
-                session, since=utcnow() - FAILURE_WINDOW, email=address, client=client
-            )
-            if (
-                account >= settings.sign_in_attempts_per_account
-                or from_client >= settings.sign_in_attempts_per_client
-            ):
-                store.audit(session, action="sign_in_refused", actor=address, client=client)
-                return "limited", None
-            user = store.find_user(session, email=address) if address else None
-            usable = user is not None and user.disabled_at is None
-            if not verify_password(password, user.password_hash if usable and user else None):
-                store.audit(session, action="sign_in_failed", actor=address, client=client)
-                return "failed", None
-            assert user is not None
-            _, plain = store.create_session(
-                session, user=user, lifetime=timedelta(hours=settings.session_hours)
-            )
-            store.audit(session, action="sign_in", actor=user.email, client=client)
-            return "ok", plain
-
-    outcome, plain = await database.run(attempt)
-    if outcome == "limited":
+    keys = sign_in_keys(
+        state_of(request).signing_secret, email=address, client=client, now=utcnow()
+    )
+    # 1. Count the attempt first, atomically (an upsert): parallel guesses each
+    #    see their own count, so no more than the limit ever reach a password.
+    attempt = await database.run(
+        functools.partial(_count_attempt, database, settings, keys, address, client)
+    )
+    if attempt.refused:
         return _sign_in_form(
             request,
             next=target,
@@ -123,9 +112,22 @@ async def sign_in(
             error=N_("Too many failed sign-ins. Wait 15 minutes, then try again."),
             status_code=429,
         )
-    if outcome == "failed":
-        # Slowed down: guessing passwords gets expensive even below the limits.
-        await anyio.sleep(settings.sign_in_failure_delay_seconds)
+    # 2. The password hash is checked outside any transaction and off the
+    #    database's thread: on SQLite that thread is every submission's too.
+    user = attempt.user
+    usable = user is not None and user.disabled_at is None
+    good = await anyio.to_thread.run_sync(
+        verify_password, password, user.password_hash if usable and user else None
+    )
+    # 3. The outcome, in one short write.
+    plain = await database.run(
+        functools.partial(_record_outcome, database, settings, keys, user, good, client)
+    )
+    if plain is None:
+        # Slower after each failure of this account from this client: guessing
+        # gets expensive long before the limit.
+        delay = settings.sign_in_failure_delay_seconds * 2 ** (attempt.pair_count - 1)
+        await anyio.sleep(min(delay, MAX_FAILURE_DELAY))
         return _sign_in_form(
             request, next=target, email=email, error=SIGN_IN_FAILED, status_code=401
         )
@@ -142,6 +144,59 @@ async def sign_in(
     )
     response.delete_cookie(SIGN_IN_COOKIE, path="/admin/login")
     return response
+
+
+@dataclass(frozen=True)
+class Attempt:
+    refused: bool
+    pair_count: int  # attempts of this account from this client in the window
+    user: StaffUser | None
+
+
+def _count_attempt(
+    database: Database, settings: Settings, keys: SignInKeys, address: str, client: str
+) -> Attempt:
+    with database.begin(write=True) as session:
+        conn = session.connection()
+        pair = store.count_hit(conn, client_key=keys.pair, window_start=keys.window_start)
+        from_client = store.count_hit(conn, client_key=keys.client, window_start=keys.window_start)
+        user = store.find_user(session, email=address) if address else None
+        over_pair = pair - settings.sign_in_attempts_per_account
+        over_client = from_client - settings.sign_in_attempts_per_client
+        refused = over_pair > 0 or over_client > 0
+        if over_pair == 1 or over_client == 1:
+            # One line per refused pair or client and window, not one per try.
+            store.audit(session, action="sign_in_refused", actor=_actor(user), client=client)
+    return Attempt(refused, pair, user)
+
+
+def _record_outcome(
+    database: Database,
+    settings: Settings,
+    keys: SignInKeys,
+    user: StaffUser | None,
+    good: bool,
+    client: str,
+) -> str | None:
+    """A new session's token for a good password; else None, the failure audited."""
+    with database.begin(write=True) as session:
+        if not good or user is None:
+            store.audit(session, action="sign_in_failed", actor=_actor(user), client=client)
+            return None
+        conn = session.connection()
+        # A good sign-in gives its counts back: only failures use up the budget.
+        store.uncount_hit(conn, client_key=keys.pair, window_start=keys.window_start)
+        store.uncount_hit(conn, client_key=keys.client, window_start=keys.window_start)
+        _, plain = store.create_session(
+            session, user=user, lifetime=timedelta(hours=settings.session_hours)
+        )
+        store.audit(session, action="sign_in", actor=user.email, client=client)
+        return plain
+
+
+def _actor(user: StaffUser | None) -> str:
+    # Never what was typed: a password typed in the email box would be kept.
+    return user.email if user is not None else UNKNOWN_ACCOUNT
 
 
 @router.post("/logout")

@@ -14,9 +14,10 @@ from survey.web.admin.common import (
     NO_SURVEY,
     audit,
     not_found,
+    notice,
     page,
     router,
-    see_other,
+    see_other_with_notice,
     survey_view,
 )
 from survey.web.deps import SessionDep, database_of
@@ -34,7 +35,7 @@ def spam_folder(request: Request, staff: StaffDep, session: SessionDep, slug: st
         request,
         "admin/spam.html",
         staff,
-        {"survey": view, "held": held, "restored": request.query_params.get("restored")},
+        {"survey": view, "held": held, "restored": notice(request, "restored")},
     )
 
 
@@ -66,7 +67,7 @@ def restore_spam(
         store.insert_responses(writing.connection(), [restored])
         store.delete_spam(writing, spam=spam)
         audit(writing, request, staff, "spam_restore", survey_slug=slug, spam_id=spam_id)
-    return see_other(f"/admin/surveys/{slug}/spam?restored={spam_id}")
+    return see_other_with_notice(request, f"/admin/surveys/{slug}/spam", "restored", spam_id)
 
 
 def _with_problems(

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from survey import store
 from survey.definitions import DefinitionError, parse_definition
-from survey.web.admin.common import audit, page, router, see_other
+from survey.web.admin.common import audit, page, router, see_other_with_notice
 from survey.web.deps import database_of
 from survey.web.staff import AdminDep
 
@@ -46,4 +46,4 @@ def load_survey(
             outcome=result.outcome,
             version=result.version,
         )
-    return see_other(f"/admin?loaded={result.slug}")
+    return see_other_with_notice(request, "/admin", "loaded", result.slug)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import timedelta
+from typing import Annotated, Literal
 
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -10,6 +11,7 @@ from sqlmodel import Session
 
 from survey import store
 from survey.i18n import N_
+from survey.models import utcnow
 from survey.web.admin.common import audit, not_found, page, router, see_other
 from survey.web.deps import SessionDep, database_of
 from survey.web.staff import AdminDep, Staff
@@ -28,7 +30,13 @@ def _tokens_page(
         request,
         "admin/tokens.html",
         staff,
-        {"tokens": store.list_tokens(session), "new_token": new_token, "error": error},
+        {
+            "tokens": store.list_tokens(session),
+            "survey_slugs": [survey.slug for survey in store.list_surveys(session)],
+            "now": utcnow(),
+            "new_token": new_token,
+            "error": error,
+        },
         status_code=status_code,
     )
 
@@ -44,6 +52,8 @@ def create_token(
     staff: AdminDep,
     session: SessionDep,
     name: Annotated[str, Form(max_length=200)] = "",
+    survey: Annotated[str, Form(max_length=200)] = "",
+    expires: Annotated[Literal["30", "90", "365", "never"], Form()] = "90",
 ) -> Response:
     if not name.strip():
         return _tokens_page(
@@ -53,9 +63,34 @@ def create_token(
             error=N_("Give the token a name, such as what will use it"),
             status_code=422,
         )
+    scope = store.get_survey(session, slug=survey) if survey else None
+    if survey and scope is None:
+        return _tokens_page(
+            request,
+            staff,
+            session,
+            error=N_("There is no survey at this address."),
+            status_code=422,
+        )
+    expires_at = None if expires == "never" else utcnow() + timedelta(days=int(expires))
     with database_of(request).begin(write=True) as writing:
-        token, plain = store.create_token(writing, name=name.strip())
-        audit(writing, request, staff, "token_create", token_id=token.id, name=token.name)
+        token, plain = store.create_token(
+            writing,
+            name=name.strip(),
+            owner_id=staff.user.id,
+            survey_id=scope.id if scope else None,
+            expires_at=expires_at,
+        )
+        audit(
+            writing,
+            request,
+            staff,
+            "token_create",
+            token_id=token.id,
+            name=token.name,
+            survey_slug=survey or None,
+            expires=expires,
+        )
     # Shown on this page once; only its hash is kept.
     return _tokens_page(request, staff, session, new_token=plain)
 

@@ -11,7 +11,7 @@ from sqlmodel import Session
 from survey import store
 from survey.accounts import ROLES, check_new_account, hash_password
 from survey.i18n import N_
-from survey.web.admin.common import audit, not_found, page, router, see_other
+from survey.web.admin.common import audit, not_found, notice, page, router, see_other
 from survey.web.deps import SessionDep, database_of
 from survey.web.staff import AdminDep, Staff
 
@@ -34,6 +34,7 @@ def _users_page(
             "roles": ROLES,
             "errors": errors or {},
             "values": values or {"email": "", "role": "viewer"},
+            "reset": notice(request, "reset"),
         },
         status_code=status_code,
     )

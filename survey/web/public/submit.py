@@ -53,6 +53,10 @@ CHANGED = N_(
     "This survey changed while you were answering it. Your answers are still here: "
     "check them against the questions as they are now and send them again."
 )
+UNREADABLE_CHARACTER = N_(
+    "Your answers could not be read: they hold an invisible control character (NUL). "
+    "Go back, retype the answer and send it again."
+)
 FORGED = N_("This form could not be checked. Your answers are still here: send them again.")
 
 
@@ -68,6 +72,8 @@ async def form_fields(request: Request) -> FormValues:
         form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
         for key, value in form.multi_items():
             if isinstance(value, str):
+                if "\x00" in value:
+                    raise HTTPException(status_code=400, detail=UNREADABLE_CHARACTER)
                 fields.setdefault(key, []).append(value)
         return fields
     body = await request.body()
@@ -91,6 +97,8 @@ async def form_fields(request: Request) -> FormValues:
         raise HTTPException(status_code=400, detail=N_("The form has too many fields.")) from None
     for key, value in pairs:
         fields.setdefault(key, []).append(value)
+    if any("\x00" in value for values in fields.values() for value in values):
+        raise HTTPException(status_code=400, detail=UNREADABLE_CHARACTER)
     return fields
 
 
@@ -117,7 +125,11 @@ FormDep = Annotated[FormValues, Depends(form_fields)]
             "required": True,
             "content": {
                 "application/x-www-form-urlencoded": {
-                    "schema": {"type": "object", "additionalProperties": {"type": "string"}}
+                    "schema": {
+                        "type": "object",
+                        # A NUL character is refused (400): nothing can store it.
+                        "additionalProperties": {"type": "string", "pattern": "^[^\\x00]*$"},
+                    }
                 }
             },
         }
