@@ -18,6 +18,7 @@ from jinja2 import (
     select_autoescape,
 )
 from jinja2.runtime import Context
+from markupsafe import Markup
 
 from survey.countries import country_choices
 from survey.definitions import DEFAULT_THANK_YOU
@@ -37,6 +38,7 @@ def make_templates() -> Jinja2Templates:
     )
     env.globals["country_choices"] = country_choices
     env.filters["as_list"] = _as_list
+    env.filters["isolated"] = _isolated
     env.filters["iso_time"] = format_time
     env.filters["number"] = _number
     env.filters["percent"] = _percent
@@ -62,6 +64,12 @@ def _when(context: Context, value: datetime) -> str:
     """A moment as the reader's locale writes it, in UTC (said so)."""
     lang = context.get("lang", DEFAULT)
     return f"{format_datetime(value, 'medium', tzinfo=UTC, locale=lang)} UTC"
+
+
+def _isolated(value: object) -> Markup:
+    """A value set into a sentence as its own direction (an email address or a
+    slug inside Arabic text): ``{{ _("For %(email)s") | e | format(email=x | isolated) }}``."""
+    return Markup("<bdi>{}</bdi>").format(value)
 
 
 def _as_list(values: Any) -> list[str]:

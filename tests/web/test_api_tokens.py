@@ -87,3 +87,14 @@ def test_every_token_export_is_in_the_audit_trail(
         rows = session.execute(sa.text("SELECT action, actor, survey_slug FROM audit_event")).all()
     assert [(a, s) for a, _, s in rows] == [("export", "libraries-abroad")]
     assert rows[0][1].startswith("token ")
+
+
+def test_the_new_token_is_listed_on_the_page_that_shows_it(
+    client: TestClient, database: Database
+) -> None:
+    create_staff(database, ADMIN_EMAIL, "admin")
+    assert sign_in(client, ADMIN_EMAIL).status_code == 303
+    token = csrf_token(client, "/admin/tokens")
+    made = client.post("/admin/tokens", data={"_csrf": token, "name": "weekly digest"})
+    assert made.status_code == 200
+    assert "weekly digest" in made.text.split("<table", 1)[1]

@@ -91,8 +91,10 @@ def create_token(
             survey_slug=survey or None,
             expires=expires,
         )
-    # Shown on this page once; only its hash is kept.
-    return _tokens_page(request, staff, session, new_token=plain)
+    # Shown on this page once; only its hash is kept.  Listed from a session
+    # opened after the commit: the request's own read began before it.
+    with database_of(request).session() as fresh:
+        return _tokens_page(request, staff, fresh, new_token=plain)
 
 
 @router.post("/tokens/{token_id}/revoke")
