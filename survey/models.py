@@ -187,6 +187,23 @@ class StaffUser(SQLModel, table=True):
     last_sign_in_at: datetime | None = Field(
         default=None, sa_column=sa.Column(UTCDateTime(), nullable=True)
     )
+    # Two-step sign-in (TOTP, RFC 6238): the shared secret once confirmed, the
+    # last time step used (a code is good once), and the SHA-256 hashes of the
+    # unused recovery codes.
+    totp_secret: str | None = Field(default=None, sa_column=sa.Column(sa.String(64), nullable=True))
+    totp_enabled_at: datetime | None = Field(
+        default=None, sa_column=sa.Column(UTCDateTime(), nullable=True)
+    )
+    totp_last_step: int | None = Field(
+        default=None, sa_column=sa.Column(sa.BigInteger, nullable=True)
+    )
+    recovery_codes: list[str] | None = Field(
+        default=None, sa_column=sa.Column(JSONDocument, nullable=True)
+    )
+
+    @property
+    def two_step(self) -> bool:
+        return self.totp_enabled_at is not None and self.totp_secret is not None
 
 
 class StaffSession(SQLModel, table=True):

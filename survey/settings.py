@@ -121,6 +121,11 @@ class Settings(BaseSettings):
         description="A staff session with no request for this long has ended (beside the "
         "absolute SURVEY_SESSION_HOURS).",
     )
+    require_2fa: bool = Field(
+        default=False,
+        description="Admins must set up two-step sign-in (an authenticator app) before they "
+        "can use the staff pages.",
+    )
     secure_cookies: bool | None = Field(
         default=None,
         description="Mark the staff session cookie Secure (sent over HTTPS only). Unset: "

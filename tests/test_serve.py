@@ -153,6 +153,7 @@ def test_idle_and_trickling_connections_are_closed_and_others_still_served(
     idle: list[socket.socket] = []
     try:
         server.wait_ready()
+        logged = server.output().count("\n")  # start-up and migrations
         idle = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(300)]
         trickle = socket.create_connection(("127.0.0.1", server.port))
         trickle.sendall(b"GET /healthz HTTP/1.1\r\n")
@@ -172,7 +173,8 @@ def test_idle_and_trickling_connections_are_closed_and_others_still_served(
         with urllib.request.urlopen(f"{server.url}/healthz", timeout=5) as health:
             assert health.status == 200
         output = server.output()
-        assert output.count("\n") < 30, output[-2000:]
+        # Quietly: a few access-log lines, not one per socket.
+        assert output.count("\n") - logged < 10, output[-2000:]
     finally:
         for sock in idle:
             sock.close()

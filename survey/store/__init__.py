@@ -42,7 +42,9 @@ from survey.store.staff import (
     create_session,
     create_token,
     create_user,
+    disable_two_step,
     disable_user,
+    enable_two_step,
     enable_user,
     end_session,
     find_active_token,
@@ -58,6 +60,7 @@ from survey.store.staff import (
     session_seen,
     set_password,
     token_used,
+    two_step_used,
 )
 from survey.store.summaries import answer_groups, latest_answers
 from survey.store.surveys import (
@@ -92,7 +95,9 @@ __all__ = [
     "current_version",
     "delete_response",
     "delete_spam",
+    "disable_two_step",
     "disable_user",
+    "enable_two_step",
     "enable_user",
     "end_session",
     "erase_by_email",
@@ -130,6 +135,7 @@ __all__ = [
     "survey_counts",
     "survey_versions",
     "token_used",
+    "two_step_used",
     "uncount_hit",
     "where_sql",
 ]

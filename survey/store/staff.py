@@ -151,6 +151,39 @@ def enable_user(session: Session, *, user: StaffUser) -> None:
     session.flush()
 
 
+def enable_two_step(
+    session: Session, *, user: StaffUser, secret: str, step: int, recovery_hashes: list[str]
+) -> None:
+    user.totp_secret = secret
+    user.totp_enabled_at = utcnow()
+    user.totp_last_step = step
+    user.recovery_codes = recovery_hashes
+    session.add(user)
+    session.flush()
+
+
+def disable_two_step(session: Session, *, user: StaffUser) -> None:
+    user.totp_secret = None
+    user.totp_enabled_at = None
+    user.totp_last_step = None
+    user.recovery_codes = None
+    session.add(user)
+    session.flush()
+
+
+def two_step_used(
+    session: Session, *, user: StaffUser, step: int | None, recovery_hashes: list[str] | None
+) -> None:
+    """Keep the step a code was good for (it cannot be used again), or the
+    recovery codes left after one was used."""
+    if step is not None:
+        user.totp_last_step = step
+    if recovery_hashes is not None:
+        user.recovery_codes = recovery_hashes
+    session.add(user)
+    session.flush()
+
+
 def create_session(
     session: Session, *, user: StaffUser, lifetime: timedelta
 ) -> tuple[StaffSession, str]:

@@ -28,7 +28,7 @@ from survey.web.cors import SurveyCorsMiddleware
 from survey.web.deps import DatabaseDep
 from survey.web.headers import SecurityHeadersMiddleware
 from survey.web.limits import BodyLimitMiddleware
-from survey.web.staff import SignInRequired, sign_in_url
+from survey.web.staff import SignInRequired, TwoStepRequired, sign_in_url
 from survey.web.state import AppState
 from survey.web.templating import make_templates
 from survey.web.writes import ResponseWriter
@@ -101,6 +101,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(admin.router)
     errors.install(app)
     app.add_exception_handler(SignInRequired, _to_sign_in)
+    app.add_exception_handler(TwoStepRequired, _to_two_step_setup)
 
     @app.get(
         "/healthz",
@@ -149,6 +150,10 @@ async def _purge_periodically(database: Database, settings: Settings) -> None:
         except Exception:  # a failed purge must never take the server down
             log.exception("purging expired responses failed; will try again")
         await asyncio.sleep(settings.purge_interval_seconds)
+
+
+async def _to_two_step_setup(request: Request, exc: Exception) -> Response:
+    return RedirectResponse("/admin/account/two-step", status_code=303)
 
 
 async def _to_sign_in(request: Request, exc: Exception) -> Response:

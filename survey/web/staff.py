@@ -20,7 +20,7 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Request
-from itsdangerous import BadSignature, Signer
+from itsdangerous import BadSignature, Signer, TimestampSigner
 from sqlmodel import Session
 
 from survey import store
@@ -33,6 +33,15 @@ COOKIE = "survey_staff"
 SEEN_PRECISION = timedelta(minutes=1)
 SIGN_IN_COOKIE = "survey_sign_in"  # the sign-in form's own CSRF token, before any session
 CSRF_FIELD = "_csrf"
+
+
+class TwoStepRequired(Exception):
+    """An admin without two-step sign-in while SURVEY_REQUIRE_2FA is on:
+    answered with a redirect to its set-up page."""
+
+
+# What an admin who must set up two-step sign-in can still reach.
+TWO_STEP_SETUP_PATHS = ("/admin/account", "/admin/logout")
 
 
 class SignInRequired(Exception):
@@ -64,6 +73,11 @@ class Staff:
 def signer(request: Request, purpose: str) -> Signer:
     secret = state_of(request).signing_secret
     return Signer(secret, salt=f"reader-survey.{purpose}")
+
+
+def timed_signer(request: Request, purpose: str) -> TimestampSigner:
+    secret = state_of(request).signing_secret
+    return TimestampSigner(secret, salt=f"reader-survey.{purpose}")
 
 
 def sign_in_url(next_path: str) -> str:
@@ -128,6 +142,13 @@ def _signed_in(request: Request, session: SessionDep) -> Staff:
         if request.url.query and request.method == "GET":
             target += "?" + request.url.query
         raise SignInRequired(target if request.method == "GET" else "/admin")
+    if (
+        staff.is_admin
+        and not staff.user.two_step
+        and state_of(request).settings.require_2fa
+        and not request.url.path.startswith(TWO_STEP_SETUP_PATHS)
+    ):
+        raise TwoStepRequired
     return staff
 
 

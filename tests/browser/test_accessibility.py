@@ -118,6 +118,7 @@ STAFF_PAGES = [
     ("load a survey", "/admin/surveys/new"),
     ("your account", "/admin/account"),
     ("set a password", "/admin/users/1/password"),
+    ("two-step sign-in", "/admin/account/two-step"),
 ]
 
 

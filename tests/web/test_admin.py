@@ -198,6 +198,9 @@ VIEWER_ROUTES = {
     ("GET", "/admin/surveys/{slug}/spam"),
     ("GET", "/admin/account"),
     ("POST", "/admin/account/password"),
+    ("GET", "/admin/account/two-step"),
+    ("POST", "/admin/account/two-step"),
+    ("POST", "/admin/account/two-step/off"),
 }
 ADMIN_ROUTES = {
     ("POST", "/admin/surveys/{slug}/responses/{response_id}/delete"),
@@ -210,6 +213,7 @@ ADMIN_ROUTES = {
     ("POST", "/admin/users/{user_id}/{change}"),
     ("GET", "/admin/users/{user_id}/password"),
     ("POST", "/admin/users/{user_id}/password"),
+    ("POST", "/admin/users/{user_id}/two-step/off"),
     ("GET", "/admin/tokens"),
     ("POST", "/admin/tokens"),
     ("POST", "/admin/tokens/{token_id}/revoke"),
@@ -217,7 +221,7 @@ ADMIN_ROUTES = {
     ("POST", "/admin/surveys"),
     ("GET", "/admin/audit"),
 }
-PUBLIC_ROUTES = {("GET", "/admin/login"), ("POST", "/admin/login")}
+PUBLIC_ROUTES = {("GET", "/admin/login"), ("POST", "/admin/login"), ("POST", "/admin/login/code")}
 
 
 def test_every_admin_route_checks_the_role_on_the_server(

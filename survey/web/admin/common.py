@@ -26,6 +26,9 @@ router = APIRouter(prefix="/admin", include_in_schema=False)
 
 PAGE_SIZE = 50
 NO_SURVEY = N_("There is no survey at this address.")
+WRONG_CODE = N_(
+    "That code is not right. Enter the 6-digit code your app shows now for reader-survey"
+)
 FILTER_PARAMS = frozenset({"since", "until", "source", "q"})
 Cursor = Annotated[int | None, Query(ge=1, le=2**62)]
 

@@ -8,17 +8,19 @@ from datetime import timedelta
 from typing import Annotated
 
 import anyio
+import sqlalchemy as sa
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, Response
+from itsdangerous import BadSignature
 
-from survey import store
+from survey import store, twostep
 from survey.accounts import verify_password
 from survey.db import Database
 from survey.i18n import N_
 from survey.models import StaffUser, utcnow
 from survey.ratelimit import SignInKeys, sign_in_keys
 from survey.settings import Settings
-from survey.web.admin.common import audit, page, router, see_other
+from survey.web.admin.common import WRONG_CODE, audit, page, router, see_other
 from survey.web.deps import SessionDep, database_of
 from survey.web.limits import client_of
 from survey.web.staff import (
@@ -30,10 +32,14 @@ from survey.web.staff import (
     secure_cookies,
     sign_in_token_ok,
     signer,
+    timed_signer,
 )
 from survey.web.state import state_of
 
 SIGN_IN_FAILED = N_("The email address or password is not right.")
+EXPIRED = N_("The sign-in form had expired. Enter your details again.")
+LIMITED = N_("Too many failed sign-ins. Wait 15 minutes, then try again.")
+PENDING_SECONDS = 5 * 60
 MAX_FAILURE_DELAY = 30.0
 UNKNOWN_ACCOUNT = "(no such account)"
 
@@ -91,7 +97,7 @@ async def sign_in(
             request,
             next=target,
             email=email,
-            error=N_("The sign-in form had expired. Enter your details again."),
+            error=EXPIRED,
             status_code=403,
         )
     client = client_of(request)
@@ -109,7 +115,7 @@ async def sign_in(
             request,
             next=target,
             email=email,
-            error=N_("Too many failed sign-ins. Wait 15 minutes, then try again."),
+            error=LIMITED,
             status_code=429,
         )
     # 2. The password hash is checked outside any transaction and off the
@@ -119,6 +125,14 @@ async def sign_in(
     good = await anyio.to_thread.run_sync(
         verify_password, password, user.password_hash if usable and user else None
     )
+    if good and user is not None and user.two_step:
+        # The password was right; the code from the app comes next.  The
+        # attempt is given back (only failures use up the budget); each code
+        # tried is counted on its own.
+        await database.run(functools.partial(_give_back, database, keys))
+        nonce = request.cookies.get(SIGN_IN_COOKIE, "")
+        pending = timed_signer(request, "two-step-pending").sign(f"{user.id}:{nonce}").decode()
+        return _code_form(request, next=target, token=token, pending=pending, error=None)
     # 3. The outcome, in one short write.
     plain = await database.run(
         functools.partial(_record_outcome, database, settings, keys, user, good, client)
@@ -132,6 +146,11 @@ async def sign_in(
             request, next=target, email=email, error=SIGN_IN_FAILED, status_code=401
         )
     assert plain is not None
+    return _signed_in(request, target, plain)
+
+
+def _signed_in(request: Request, target: str, plain: str) -> Response:
+    settings = state_of(request).settings
     response = see_other(target)
     response.set_cookie(
         COOKIE,
@@ -144,6 +163,75 @@ async def sign_in(
     )
     response.delete_cookie(SIGN_IN_COOKIE, path="/admin/login")
     return response
+
+
+def _code_form(
+    request: Request, *, next: str, token: str, pending: str, error: str | None
+) -> Response:
+    return page(
+        request,
+        "admin/login_code.html",
+        None,
+        {"next": next, "sign_in_token": token, "pending": pending, "error": error},
+        status_code=401 if error else 200,
+    )
+
+
+@router.post("/login/code", response_class=HTMLResponse)
+async def sign_in_code(
+    request: Request,
+    code: Annotated[str, Form(max_length=50)] = "",
+    pending: Annotated[str, Form(max_length=500)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/admin",
+    token: Annotated[str, Form(alias="_sign_in", max_length=200)] = "",
+) -> Response:
+    """The second step: the code from the app (or a recovery code), for a
+    password checked in the last few minutes in this same browser."""
+    settings = state_of(request).settings
+    database = database_of(request)
+    target = safe_next(next)
+    try:
+        value = timed_signer(request, "two-step-pending").unsign(pending, max_age=PENDING_SECONDS)
+        user_id, _, nonce = value.decode().partition(":")
+    except BadSignature:
+        user_id, nonce = "", ""
+    if (
+        not sign_in_token_ok(request, token)
+        or not user_id.isdigit()
+        or nonce != request.cookies.get(SIGN_IN_COOKIE)
+    ):
+        return _sign_in_form(request, next=target, email="", error=EXPIRED, status_code=403)
+
+    def read() -> StaffUser | None:
+        with database.session() as session:
+            return store.get_user(session, user_id=int(user_id))
+
+    found = await database.run(read)
+    if found is None or found.disabled_at is not None or not found.two_step:
+        return _sign_in_form(request, next=target, email="", error=EXPIRED, status_code=403)
+    client = client_of(request)
+    secret = state_of(request).signing_secret
+    keys = sign_in_keys(secret, email=found.email, client=client, now=utcnow())
+    attempt = await database.run(
+        functools.partial(_count_attempt, database, settings, keys, found.email, client)
+    )
+    user = attempt.user
+    if attempt.refused or user is None or not user.two_step:
+        return _sign_in_form(request, next=target, email="", error=LIMITED, status_code=429)
+    assert user.totp_secret is not None
+    step = twostep.check_code(user.totp_secret, code, last_step=user.totp_last_step, now=utcnow())
+    left = None if step is not None else twostep.use_recovery_code(user.recovery_codes or [], code)
+    good = step is not None or left is not None
+    plain = await database.run(
+        functools.partial(
+            _record_outcome, database, settings, keys, user, good, client, step=step, left=left
+        )
+    )
+    if plain is None:
+        delay = settings.sign_in_failure_delay_seconds * 2 ** (attempt.pair_count - 1)
+        await anyio.sleep(min(delay, MAX_FAILURE_DELAY))
+        return _code_form(request, next=target, token=token, pending=pending, error=WRONG_CODE)
+    return _signed_in(request, target, plain)
 
 
 @dataclass(frozen=True)
@@ -177,21 +265,36 @@ def _record_outcome(
     user: StaffUser | None,
     good: bool,
     client: str,
+    *,
+    step: int | None = None,
+    left: list[str] | None = None,
 ) -> str | None:
-    """A new session's token for a good password; else None, the failure audited."""
+    """A new session's token for a good password (and code); else None, the
+    failure audited.  ``step``/``left``: what the two-step code used up."""
     with database.begin(write=True) as session:
         if not good or user is None:
             store.audit(session, action="sign_in_failed", actor=_actor(user), client=client)
             return None
-        conn = session.connection()
+        if step is not None or left is not None:
+            user = session.merge(user)
+            store.two_step_used(session, user=user, step=step, recovery_hashes=left)
         # A good sign-in gives its counts back: only failures use up the budget.
-        store.uncount_hit(conn, client_key=keys.pair, window_start=keys.window_start)
-        store.uncount_hit(conn, client_key=keys.client, window_start=keys.window_start)
+        _uncount(session.connection(), keys)
         _, plain = store.create_session(
             session, user=user, lifetime=timedelta(hours=settings.session_hours)
         )
         store.audit(session, action="sign_in", actor=user.email, client=client)
         return plain
+
+
+def _uncount(conn: sa.Connection, keys: SignInKeys) -> None:
+    store.uncount_hit(conn, client_key=keys.pair, window_start=keys.window_start)
+    store.uncount_hit(conn, client_key=keys.client, window_start=keys.window_start)
+
+
+def _give_back(database: Database, keys: SignInKeys) -> None:
+    with database.begin(write=True) as session:
+        _uncount(session.connection(), keys)
 
 
 def _actor(user: StaffUser | None) -> str:

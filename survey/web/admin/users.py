@@ -35,6 +35,7 @@ def _users_page(
             "errors": errors or {},
             "values": values or {"email": "", "role": "viewer"},
             "reset": notice(request, "reset"),
+            "two_step_off": notice(request, "two_step_off"),
         },
         status_code=status_code,
     )
