@@ -138,10 +138,7 @@ async def sign_in(
         functools.partial(_record_outcome, database, settings, keys, user, good, client)
     )
     if plain is None:
-        # Slower after each failure of this account from this client: guessing
-        # gets expensive long before the limit.
-        delay = settings.sign_in_failure_delay_seconds * 2 ** (attempt.pair_count - 1)
-        await anyio.sleep(min(delay, MAX_FAILURE_DELAY))
+        await _slow_down(settings, attempt)
         return _sign_in_form(
             request, next=target, email=email, error=SIGN_IN_FAILED, status_code=401
         )
@@ -163,6 +160,13 @@ def _signed_in(request: Request, target: str, plain: str) -> Response:
     )
     response.delete_cookie(SIGN_IN_COOKIE, path="/admin/login")
     return response
+
+
+async def _slow_down(settings: Settings, attempt: Attempt) -> None:
+    """Slower after each failure of this account from this client: guessing
+    gets expensive long before the limit (1, 2, 4 ... up to 30 s)."""
+    delay = settings.sign_in_failure_delay_seconds * 2 ** (attempt.pair_count - 1)
+    await anyio.sleep(min(delay, MAX_FAILURE_DELAY))
 
 
 def _code_form(
@@ -228,8 +232,7 @@ async def sign_in_code(
         )
     )
     if plain is None:
-        delay = settings.sign_in_failure_delay_seconds * 2 ** (attempt.pair_count - 1)
-        await anyio.sleep(min(delay, MAX_FAILURE_DELAY))
+        await _slow_down(settings, attempt)
         return _code_form(request, next=target, token=token, pending=pending, error=WRONG_CODE)
     return _signed_in(request, target, plain)
 

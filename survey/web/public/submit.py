@@ -208,40 +208,38 @@ async def submit_form(
     except STORAGE_ERRORS as exc:
         # Nothing stored, nothing lost: the form comes back with every answer.
         log_storage_failure(request, exc)
-        page = form_again(
-            request,
-            live,
-            view,
-            lang,
-            values=fields,
-            errors={},
-            notice=N_(
-                "Your answers could not be saved just now: our database is not answering. "
-                "They are still here: send them again in a moment."
-            ),
-            status_code=503,
+        notice = N_(
+            "Your answers could not be saved just now: our database is not answering. "
+            "They are still here: send them again in a moment."
         )
-        page.headers["Retry-After"] = str(STORAGE_RETRY_SECONDS)
-        return page
+        return _send_again(request, live, view, lang, fields, notice, 503, STORAGE_RETRY_SECONDS)
     except RateLimited as exc:
         # Nothing is lost: the form comes back with every answer in it.
-        page = form_again(
-            request,
-            live,
-            view,
-            lang,
-            values=fields,
-            errors={},
-            notice=N_(
-                "This form has been sent many times from here in a short while. Wait "
-                "%(seconds)s seconds, then send it again: your answers are still here.",
-                seconds=exc.retry_after,
-            ),
-            status_code=429,
+        notice = N_(
+            "This form has been sent many times from here in a short while. Wait "
+            "%(seconds)s seconds, then send it again: your answers are still here.",
+            seconds=exc.retry_after,
         )
-        page.headers["Retry-After"] = str(exc.retry_after)
-        return page
+        return _send_again(request, live, view, lang, fields, notice, 429, exc.retry_after)
     return RedirectResponse(view.url("/thanks"), status_code=303)
+
+
+def _send_again(
+    request: Request,
+    live: LiveSurvey,
+    view: View,
+    lang: str,
+    fields: FormValues,
+    notice: str,
+    status_code: int,
+    retry_after: int,
+) -> Response:
+    """The form again with every answer, a notice, and when to send it again."""
+    page = form_again(
+        request, live, view, lang, values=fields, errors={}, notice=notice, status_code=status_code
+    )
+    page.headers["Retry-After"] = str(retry_after)
+    return page
 
 
 async def _version_seen(request: Request, live: LiveSurvey, version: int) -> LiveSurvey | None:
