@@ -228,12 +228,26 @@ class RenderedPage:
 
 @dataclass
 class PageCache:
-    limit: int = 512
-    _pages: dict[tuple[object, ...], RenderedPage] = field(default_factory=dict)
+    """Rendered form pages, keyed by survey version, mode, language and the
+    product's own address.  That address comes from the request's Host header
+    when SURVEY_PUBLIC_URL is not set, which any client chooses: only the first
+    few addresses get cached pages, so that made-up hosts can neither fill the
+    cache nor push the real pages out of it (theirs are rendered each time)."""
 
-    def get(self, key: tuple[object, ...], render: Callable[[], str]) -> RenderedPage:
+    limit: int = 512
+    max_bases: int = 8
+    _pages: dict[tuple[object, ...], RenderedPage] = field(default_factory=dict)
+    _bases: set[str] = field(default_factory=set)
+
+    def get(
+        self, key: tuple[object, ...], render: Callable[[], str], *, base: str
+    ) -> RenderedPage:
         page = self._pages.get(key)
         if page is None:
+            if base not in self._bases:
+                if len(self._bases) >= self.max_bases:
+                    return RenderedPage(render().encode())
+                self._bases.add(base)
             if len(self._pages) >= self.limit:
                 self._pages.clear()  # old versions pile up only on busy edits; start over
             page = self._pages[key] = RenderedPage(render().encode())

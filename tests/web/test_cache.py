@@ -96,3 +96,30 @@ def test_a_burst_of_first_requests_reads_the_survey_once(
     assert loads == 1
     assert all(result is results[0] for result in results)
     assert results[0] is not None
+
+
+def test_made_up_hosts_neither_fill_the_page_cache_nor_push_pages_out() -> None:
+    from survey.web.cache import PageCache
+
+    cache = PageCache(max_bases=2)
+    renders: list[str] = []
+
+    def render(base: str) -> str:
+        renders.append(base)
+        return f"<a href='{base}'>"
+
+    for base in ("https://real.example", "http://evil-1.example", "http://evil-2.example"):
+        page = cache.get(("form", base), lambda b=base: render(b), base=base)  # type: ignore[misc]
+        assert base.encode() in page.html
+    # The real address was first: its page stays cached; the third host's is
+    # rendered every time and never kept.
+    cache.get(("form", "https://real.example"), lambda: render("x"), base="https://real.example")
+    cache.get(
+        ("form", "http://evil-2.example"), lambda: render("again"), base="http://evil-2.example"
+    )
+    assert renders == [
+        "https://real.example",
+        "http://evil-1.example",
+        "http://evil-2.example",
+        "again",
+    ]

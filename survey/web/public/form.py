@@ -83,6 +83,7 @@ async def form_page(request: Request) -> Response:
                 error_list=[],
             ),
         ),
+        base=base,
     )
     html = page.fill(token=state.tokens.issue(live.definition.slug, live.version), source=source)
     return HTMLResponse(html, headers=frame_policy(live.definition))
