@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
+import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ from sqlmodel import Session
 from survey import store
 from survey.accounts import ROLES, check_new_account, hash_password, password_problem
 from survey.db import Database, migrate
-from survey.definitions import DefinitionError, SurveyDefinition, load_file
+from survey.definitions import SLUG_PATTERN, DefinitionError, SurveyDefinition, load_file
 from survey.export import CsvOptions, csv_from_database
 from survey.filters import FilterError, export_filter
 from survey.models import Survey, utcnow
@@ -86,6 +87,15 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--header", choices=["keys", "labels"], default="keys")
     export.add_argument("--bom", action="store_true", help="start with a UTF-8 byte-order mark")
     export.set_defaults(func=_export)
+
+    draft = commands.add_parser(
+        "draft", help="print a draft survey file of a blog post's closing questions"
+    )
+    draft.add_argument(
+        "source", help="a .html, .htm or text file, - for stdin, or an http(s) address"
+    )
+    draft.add_argument("--slug", help="the survey's slug (default: from the post's title)")
+    draft.set_defaults(func=_draft)
 
     embed = commands.add_parser("embed", help="print the code that embeds a survey in a post")
     embed.add_argument("slug")
@@ -306,6 +316,35 @@ def _spam(args: argparse.Namespace, settings: Settings) -> int:
     print(f"{args.slug}: {sum(counts.values())} in the spam folder")
     for reason, count in sorted(counts.items()):
         print(f"  {reason}: {count}")
+    return 0
+
+
+def _draft(args: argparse.Namespace, settings: Settings) -> int:
+    from survey.drafts import MAX_POST_BYTES, DraftError, draft, draft_yaml, read_post
+    from survey.fetch import FetchError, fetch
+
+    source: str = args.source
+    html: bool | None = None
+    try:
+        if source.startswith(("http://", "https://")):
+            content, content_type = fetch(source, allow_private=settings.fetch_allow_private)
+            html = "html" in content_type.lower() or None
+        elif source == "-":
+            content = sys.stdin.buffer.read(MAX_POST_BYTES + 1)
+        else:
+            path = Path(source)
+            if not path.is_file():
+                raise CommandError(f"{source}: no such file")
+            if path.stat().st_size > MAX_POST_BYTES:
+                raise CommandError(f"{source}: the post is larger than 2 MB")
+            content = path.read_bytes()
+            html = path.suffix.lower() in (".html", ".htm") or None
+        if args.slug is not None and not re.fullmatch(SLUG_PATTERN, args.slug):
+            raise CommandError("--slug: use lower-case letters, digits and hyphens")
+        document = draft(read_post(content, html=html), slug=args.slug)
+    except (DraftError, FetchError) as exc:
+        raise CommandError(f"{source}: {exc}") from None
+    sys.stdout.write(draft_yaml(document))
     return 0
 
 

@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     audit_retention_days: int = Field(
         default=365, ge=1, description="Audit trail lines are deleted after this many days."
     )
+    fetch_allow_private: bool = Field(
+        default=False,
+        description="Let `survey draft` fetch addresses on loopback, private and link-local "
+        "networks (refused by default: a post's address must not reach internal services).",
+    )
     api_docs: bool = Field(
         default=False,
         description="Serve the interactive API docs at /docs and /redoc. They load Swagger "

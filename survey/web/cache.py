@@ -239,9 +239,7 @@ class PageCache:
     _pages: dict[tuple[object, ...], RenderedPage] = field(default_factory=dict)
     _bases: set[str] = field(default_factory=set)
 
-    def get(
-        self, key: tuple[object, ...], render: Callable[[], str], *, base: str
-    ) -> RenderedPage:
+    def get(self, key: tuple[object, ...], render: Callable[[], str], *, base: str) -> RenderedPage:
         page = self._pages.get(key)
         if page is None:
             if base not in self._bases:
