@@ -38,6 +38,5 @@ def snippets(base_url: str, slug: str, title: str) -> Snippets:
     script = (
         f'<div data-survey="{escape(slug)}" data-survey-title="{escape(title)}">{link}</div>'
         f'<script src="{escape(base_url.rstrip("/"))}/embed.js" async></script>'
-        f"<noscript>{link}</noscript>"
-    )
+    )  # without JavaScript the box's own link is the way in (no <noscript> copy of it)
     return Snippets(link=link, script=script, iframe=iframe_html(base_url, slug, title))

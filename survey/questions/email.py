@@ -36,7 +36,5 @@ class EmailQuestion(BaseQuestion):
         try:
             validate_email(address, check_deliverability=False)
         except EmailNotValidError:
-            raise Refused(
-                "Enter an email address in the correct format, like name@example.com"
-            ) from None
+            raise Refused(BAD_EMAIL) from None
         return address

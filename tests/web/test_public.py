@@ -270,3 +270,32 @@ def test_a_nul_character_in_a_form_post_is_a_400_with_a_message(client: TestClie
         sent = post_form(client, FORM, {"visits_libraries": "often", "_token": token, **extra})
         assert sent.status_code == 400
         assert "NUL" in page(sent.text).get_text(" ")
+
+
+def test_the_survey_list_speaks_the_language_asked_for(client: TestClient) -> None:
+    arabic = page(client.get("/", headers={"Accept-Language": "ar"}).text)
+    assert arabic.html is not None
+    assert (arabic.html["lang"], arabic.html["dir"]) == ("ar", "rtl")
+    [link] = arabic.select(".survey-list a")
+    assert link["href"] == "/s/libraries-abroad?lang=ar"
+    assert link.get_text(strip=True) == "مكتبات في الخارج"
+    spanish = page(client.get("/?lang=es").text)
+    [link] = spanish.select(".survey-list a")
+    assert link["href"] == "/s/libraries-abroad?lang=es"
+    assert link.get_text(strip=True) not in ("", "Libraries Abroad")
+
+
+def test_a_badly_formed_email_is_told_in_the_readers_language(
+    client: TestClient, database: Database
+) -> None:
+    load(
+        database,
+        definition_from(
+            "slug: mail\ntitle: {en: Mail, fr: Courriel}\n"
+            "questions: [{key: e, type: email, label: {en: Email, fr: Courriel}}]\n"
+        ),
+    )
+    sent = post_form(client, "/s/mail?lang=fr", {"e": "not-an-address"})
+    assert sent.status_code == 422
+    assert "Saisissez une adresse e-mail au bon format" in page(sent.text).get_text(" ")
+    assert "Enter an email address in the correct format" not in sent.text

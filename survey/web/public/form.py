@@ -17,6 +17,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from survey import store
 from survey.answers import clean_source
+from survey.i18n import LANGUAGES, choose
 from survey.models import utcnow
 from survey.web.cache import SOURCE_MARK, TOKEN_MARK
 from survey.web.deps import SessionDep, SurveyDep, find_survey, public_base
@@ -42,12 +43,20 @@ _FLAG = TypeAdapter(bool)
 def index(request: Request, session: SessionDep) -> Response:
     now = utcnow()
     cache = state_of(request).surveys
-    surveys = [cache.load(session, row.slug) for row in store.list_surveys(session)]
-    return render(
-        request,
-        "public/index.html",
-        {"surveys": [s for s in surveys if s is not None and s.is_open(now)]},
-    )
+    asked = request.query_params.get("lang")
+    lang = choose(asked, request.headers.get("accept-language"), list(LANGUAGES))
+    listed = []
+    for row in store.list_surveys(session):
+        live = cache.load(session, row.slug)
+        if live is None or not live.is_open(now):
+            continue
+        # Each survey in the page's language when it has it, with links that keep it.
+        own = lang if lang in live.definition.languages else live.definition.lang
+        link = f"/s/{live.definition.slug}" + (
+            f"?lang={own}" if own != live.definition.lang else ""
+        )
+        listed.append({"survey": live.in_language(own), "href": link, "lang": own})
+    return render(request, "public/index.html", {"lang": lang, "surveys": listed})
 
 
 async def form_page(request: Request) -> Response:
