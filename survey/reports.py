@@ -127,7 +127,11 @@ def summarise(
         QuestionSummary(
             question,
             answered[question.key],
-            question.summary(counts[question.key], answered[question.key], lang)
+            question.summary(
+                counts[question.key],
+                total if question.blank_is_an_answer else answered[question.key],
+                lang,
+            )
             if question.key in counts
             else None,
             latest_texts.get(question.key, []),

@@ -189,6 +189,9 @@ class BaseQuestion(BaseModel):
     cell_kind: ClassVar[str] = TEXT
     summary_shape: ClassVar[str] = LATEST
     several_answers: ClassVar[bool] = False  # a summary's percentages may add up past 100
+    # Leaving it blank is itself an answer (an unticked consent box): the
+    # summary's percentages are of every response, not of those that answered.
+    blank_is_an_answer: ClassVar[bool] = False
     # How the "answered X" filter compares (FilterSpec.match); None: no such filter.
     filter_match: ClassVar[str | None] = None
     searchable: ClassVar[bool] = False  # the staff search looks through its answers

@@ -15,6 +15,7 @@ class ConsentQuestion(BaseQuestion):
     required_message: ClassVar[Message] = N_("Tick the box to agree")
     cell_kind: ClassVar[str] = BOOLEAN
     summary_shape: ClassVar[str] = BARS
+    blank_is_an_answer: ClassVar[bool] = True  # not ticked: did not agree
 
     type: Literal["consent"]
 

@@ -99,7 +99,13 @@ def test_the_summary_counts_every_choice_question(admin: TestClient, answered: l
     assert resources["Booklists and awards"] == ("1", "33.3%")
     assert resources["Other"] == ("1", "33.3%")
     assert resources["Toolkits and program ideas"] == ("0", "0.0%")
-    assert found["You may quote my answers on the ALSC blog."] == {"Agreed": ("1", "100.0%")}
+    # An unticked box is an answer too (#16): 1 of 4 agreed, not 100%.
+    assert found["You may quote my answers on the ALSC blog."] == {"Agreed": ("1", "25.0%")}
+    consent = BeautifulSoup(response.text, "html.parser").select_one(
+        "#summary-quote_consent + .hint"
+    )
+    assert consent is not None
+    assert consent.get_text(strip=True) == "1 of 4 (25.0%) agreed."
     shown = BeautifulSoup(response.text, "html.parser")
     assert "Summary of 4 responses" in shown.select_one(".result-count").get_text()
 
