@@ -207,3 +207,28 @@ def test_a_large_file_is_refused_before_it_is_read(tmp_path: Path) -> None:
     path.write_bytes(b"slug: x\n" + b"#" * (300 * 1024))
     with pytest.raises(DefinitionError, match="larger than 256 KB"):
         load_file(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "slug: x\ntitle: X\nquestions: [{key: a, type: singel_choice, label: A}]\n",
+            "unknown question type 'singel_choice'; did you mean single_choice?",
+        ),
+        (
+            "slug: x\ntitle: X\nquestions: [{key: a, type: yes_no, label: A, options: [a, b]}]\n",
+            "a yes_no question has no options (it is a field of single_choice",
+        ),
+        (
+            "slug: x\ntitle: X\nquestions:\n  - key: a\n   type: yes_no\n",
+            "not valid YAML at line 5, column 4:",
+        ),
+    ],
+)
+def test_authors_are_told_what_to_change(text: str, expected: str) -> None:
+    with pytest.raises(DefinitionError) as refused:
+        definition_from(text)
+    assert expected in str(refused.value)
+    if "YAML" in expected:  # the line itself, and a caret under the problem
+        assert "\n       type: yes_no\n       ^" in str(refused.value)
