@@ -119,6 +119,7 @@ STAFF_PAGES = [
     ("your account", "/admin/account"),
     ("set a password", "/admin/users/1/password"),
     ("two-step sign-in", "/admin/account/two-step"),
+    ("delete a response", "/admin/surveys/libraries-abroad/responses/1/delete"),
 ]
 
 

@@ -107,6 +107,8 @@ def test_librarian_deletes_one_response_and_erases_a_person(page, answered: Serv
     page.goto(f"{answered.url}/admin/surveys/libraries-abroad/responses")
     page.get_by_role("link", name="#2").click()
     assert page.get_by_text("<b>Maker</b> spaces").is_visible()
+    page.get_by_role("link", name="Delete response #2").click()  # a step to confirm (#16)
+    assert page.get_by_role("heading", name="Delete response #2?").is_visible()
     page.get_by_role("button", name="Delete response #2").click()
     assert page.get_by_text("Response 2 was deleted.").is_visible()
     assert "2 responses" in page.locator(".result-count").inner_text()

@@ -203,6 +203,7 @@ VIEWER_ROUTES = {
     ("POST", "/admin/account/two-step/off"),
 }
 ADMIN_ROUTES = {
+    ("GET", "/admin/surveys/{slug}/responses/{response_id}/delete"),
     ("POST", "/admin/surveys/{slug}/responses/{response_id}/delete"),
     ("POST", "/admin/surveys/{slug}/spam/{spam_id}/restore"),
     ("GET", "/admin/erase"),
@@ -290,7 +291,10 @@ def test_every_admin_route_checks_the_role_on_the_server(
         else:
             # 422: a viewer's own form (the password change) sent without its fields.
             assert viewer in (200, 303, 422), (method, path, viewer)
-    for method, path in sorted(ADMIN_ROUTES, reverse=True):  # delete before nothing else needs it
+    # Pages first (a confirmation page needs what its POST deletes), then the
+    # changes, deleting last of what others need.
+    gets = sorted(r for r in ADMIN_ROUTES if r[0] == "GET")
+    for method, path in [*gets, *sorted(set(ADMIN_ROUTES) - set(gets), reverse=True)]:
         status = call("admin", method, path)
         assert status in (200, 303, 422), (method, path, status)
     # Signing out, for each role, last.
@@ -649,3 +653,17 @@ def test_staff_notices_cannot_be_written_by_a_link(admin: TestClient) -> None:
     shown = page(admin.get(loaded.headers["location"])).select_one("[role=status]")
     assert shown is not None
     assert "noticed" in shown.get_text()
+
+
+def test_deleting_a_response_asks_first(admin: TestClient, database: Database) -> None:
+    response_id = add_response(database, answers={"visits_libraries": "often"})
+    one = page(admin.get(f"/admin/surveys/{SLUG}/responses/{response_id}"))
+    assert one.select('form[action$="/delete"]') == []  # no one-click delete
+    link = one.select_one('a[href$="/delete"]')
+    assert link is not None
+    confirm = page(admin.get(str(link["href"])))
+    assert confirm.h1 is not None
+    assert f"#{response_id}" in confirm.h1.get_text()
+    assert "Yes, whenever I can" in confirm.get_text(" ")  # what will go
+    assert confirm.select_one('form[action$="/delete"] button') is not None
+    assert stored_answers(database) == [{"visits_libraries": "often"}]  # nothing gone yet

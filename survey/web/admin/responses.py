@@ -89,6 +89,20 @@ def one_response(
     )
 
 
+@router.get("/surveys/{slug}/responses/{response_id}/delete", response_class=HTMLResponse)
+def confirm_delete(
+    request: Request, staff: AdminDep, session: SessionDep, slug: str, response_id: int
+) -> Response:
+    """The step before deleting: what will go, and a button to confirm."""
+    view = survey_view(session, slug)
+    row = store.get_response(session.connection(), survey_id=view.id, response_id=response_id)
+    if row is None:
+        raise not_found(NO_RESPONSE)
+    questions = view.versions.get(row.version, view.questions)
+    context = {"survey": view, "row": row, "questions": questions}
+    return page(request, "admin/response_delete.html", staff, context)
+
+
 @router.post("/surveys/{slug}/responses/{response_id}/delete")
 def delete_response(request: Request, staff: AdminDep, slug: str, response_id: int) -> Response:
     with database_of(request).begin(write=True) as session:
