@@ -247,6 +247,11 @@ class BaseQuestion(BaseModel):
 
     # Staff pages -----------------------------------------------------------
 
+    def limits(self) -> Message | None:
+        """What the answer must be, said before the reader gets it wrong (shown
+        with the question's help): a number's range, how many choices."""
+        return None
+
     def words(self, answers: dict[str, Any], lang: str) -> str:
         """The answer as a person reads it; "" when unanswered."""
         value = answers.get(self.key)

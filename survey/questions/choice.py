@@ -67,6 +67,11 @@ class MultipleChoiceQuestion(_Choice):
     other_max_length: int = Field(default=500, ge=1, le=DEFAULT_MAX_LENGTH)
     max_choices: int | None = Field(default=None, ge=1)
 
+    def limits(self) -> Message | None:
+        if self.max_choices is None:
+            return None
+        return N_("Choose up to %(count)s", count=self.max_choices)
+
     @model_validator(mode="after")
     def _other_is_reserved(self) -> MultipleChoiceQuestion:
         if self.allow_other and any(option.value == OTHER for option in self.options):

@@ -32,6 +32,18 @@ class NumberQuestion(BaseQuestion):
             raise ValueError("min must not be greater than max")
         return self
 
+    def limits(self) -> Message | None:
+        low, high = self.min, self.max
+        if low is not None and high is not None:
+            if self.integer:
+                return N_("A whole number from %(low)s to %(high)s", low=_fmt(low), high=_fmt(high))
+            return N_("A number from %(low)s to %(high)s", low=_fmt(low), high=_fmt(high))
+        if low is not None:
+            return N_("%(low)s or more", low=_fmt(low))
+        if high is not None:
+            return N_("%(high)s or less", high=_fmt(high))
+        return N_("A whole number") if self.integer else None
+
     def clean_value(self, raw: Any, *, from_form: bool) -> Any:
         value: float
         if from_form and isinstance(raw, str):

@@ -299,3 +299,28 @@ def test_a_badly_formed_email_is_told_in_the_readers_language(
     assert sent.status_code == 422
     assert "Saisissez une adresse e-mail au bon format" in page(sent.text).get_text(" ")
     assert "Enter an email address in the correct format" not in sent.text
+
+
+def test_limits_are_told_before_the_reader_gets_them_wrong(
+    client: TestClient, database: Database
+) -> None:
+    load(
+        database,
+        definition_from(
+            "slug: limits\ntitle: {en: Limits, ar: حدود}\nquestions:\n"
+            "  - {key: age, type: number, label: {en: Age, ar: العمر}, min: 5, max: 120,"
+            " integer: true}\n"
+            "  - {key: picks, type: multiple_choice, label: {en: Picks, ar: اختيارات},"
+            " options: [a, b, c, d], max_choices: 2}\n"
+        ),
+    )
+    shown = page(client.get("/s/limits").text)
+    age = shown.select_one("#age")
+    assert age is not None
+    hint = shown.select_one(f"#{age['aria-describedby']}")
+    assert hint is not None
+    assert hint.get_text(strip=True) == "A whole number from 5 to 120."
+    assert "Choose up to 2." in shown.get_text(" ")
+    arabic = page(client.get("/s/limits?lang=ar").text).get_text(" ")
+    assert "عدد صحيح من 5 إلى 120" in arabic
+    assert "اختر حتى 2" in arabic
