@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
+from sqlmodel import Session
 
 from survey import store
 from survey.i18n import N_
@@ -68,25 +70,21 @@ def responses(
     )
 
 
-@router.get("/surveys/{slug}/responses/{response_id}", response_class=HTMLResponse)
-def one_response(
-    request: Request, staff: StaffDep, session: SessionDep, slug: str, response_id: int
-) -> Response:
+def _one(session: Session, slug: str, response_id: int) -> dict[str, Any]:
+    """A response with its survey and the questions of the version it answered."""
     view = survey_view(session, slug)
     row = store.get_response(session.connection(), survey_id=view.id, response_id=response_id)
     if row is None:
         raise not_found(NO_RESPONSE)
-    return page(
-        request,
-        "admin/response.html",
-        staff,
-        {
-            "survey": view,
-            "row": row,
-            "questions": view.versions.get(row.version, view.questions),
-            "deleted": False,
-        },
-    )
+    return {"survey": view, "row": row, "questions": view.versions.get(row.version, view.questions)}
+
+
+@router.get("/surveys/{slug}/responses/{response_id}", response_class=HTMLResponse)
+def one_response(
+    request: Request, staff: StaffDep, session: SessionDep, slug: str, response_id: int
+) -> Response:
+    context = _one(session, slug, response_id) | {"deleted": False}
+    return page(request, "admin/response.html", staff, context)
 
 
 @router.get("/surveys/{slug}/responses/{response_id}/delete", response_class=HTMLResponse)
@@ -94,13 +92,7 @@ def confirm_delete(
     request: Request, staff: AdminDep, session: SessionDep, slug: str, response_id: int
 ) -> Response:
     """The step before deleting: what will go, and a button to confirm."""
-    view = survey_view(session, slug)
-    row = store.get_response(session.connection(), survey_id=view.id, response_id=response_id)
-    if row is None:
-        raise not_found(NO_RESPONSE)
-    questions = view.versions.get(row.version, view.questions)
-    context = {"survey": view, "row": row, "questions": questions}
-    return page(request, "admin/response_delete.html", staff, context)
+    return page(request, "admin/response_delete.html", staff, _one(session, slug, response_id))
 
 
 @router.post("/surveys/{slug}/responses/{response_id}/delete")
