@@ -51,6 +51,9 @@ class SurveyDefinition(BaseModel):
     # Responses older than this many days are deleted (survey purge, and the
     # server once an hour); None keeps them until deleted by hand.
     retention_days: int | None = Field(default=None, ge=1)
+    # The form closes itself once this many responses are stored (counted in
+    # the transaction that stores each one, so no two servers overshoot).
+    max_responses: int | None = Field(default=None, ge=1, le=10_000_000)
     # The language the plain texts are in, and what a reader gets when their
     # language has no translation of a text.
     lang: Language = "en"

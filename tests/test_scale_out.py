@@ -64,3 +64,45 @@ def test_limits_duplicates_and_counts_hold_across_two_servers(
         engine.dispose()
     assert tuple(rows) == (4, 4)
     assert hits == 8  # every attempt counted once, whichever server took it
+
+
+def test_two_servers_never_store_more_than_max_responses(
+    postgres_server_url: str, tmp_path: Path
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    (tmp_path / "capped.yaml").write_text(
+        "slug: capped\ntitle: Capped\nmax_responses: 5\n"
+        "questions:\n  - {key: note, type: short_text, label: Note}\n",
+        encoding="utf-8",
+    )
+    url, admin = create_postgres_database(postgres_server_url)
+    env = {"SURVEY_DATABASE_URL": url, "SURVEY_DEFINITIONS_DIR": str(tmp_path)}
+    first = Server([SURVEY], env)
+    try:
+        first.wait_ready()
+        second = Server([SURVEY], env)
+        try:
+            second.wait_ready()
+
+            def send(i: int) -> int:
+                server = (first, second)[i % 2]
+                return post_json(
+                    f"{server.url}/api/surveys/capped/responses", {"answers": {"note": str(i)}}
+                )[0]
+
+            with ThreadPoolExecutor(max_workers=16) as pool:
+                statuses = list(pool.map(send, range(40)))
+        finally:
+            second.stop()
+    finally:
+        first.stop()
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            stored = conn.exec_driver_sql("SELECT count(*) FROM response").scalar_one()
+    finally:
+        engine.dispose()
+        drop_postgres_database(admin, url)
+    assert sorted(statuses) == [201] * 5 + [410] * 35
+    assert stored == 5

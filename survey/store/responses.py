@@ -79,6 +79,44 @@ def insert_response(conn: sa.Connection, **row: Unpack[NewResponse]) -> tuple[in
     return int(stored[0]), stored[1]
 
 
+class SurveyFull(Exception):
+    """The survey already has its ``max_responses``: nothing was stored."""
+
+
+def insert_capped(
+    conn: sa.Connection, cap: int, **row: Unpack[NewResponse]
+) -> tuple[int, datetime]:
+    """``insert_response`` for a survey that takes at most ``cap`` responses.
+
+    The count and the INSERT are in the caller's write transaction, and on
+    PostgreSQL the survey's row is locked first (``FOR UPDATE``), so two
+    servers storing at the same moment take turns and never store more than
+    ``cap``.  SQLite's write transactions already take turns (BEGIN
+    IMMEDIATE).  A form sent again after the survey filled up still gets its
+    first response back.  Raises SurveyFull.
+    """
+    survey_id = row["survey_id"]
+    if conn.dialect.name == "postgresql":
+        conn.execute(_LOCK_SURVEY, {"survey_id": survey_id})
+    stored = conn.execute(_COUNT_STORED, {"survey_id": survey_id}).scalar_one()
+    if stored < cap:
+        return insert_response(conn, **row)
+    if (
+        row.get("submission_key")
+        and conn.execute(
+            _FIND_SUBMISSION,
+            {"survey_id": survey_id, "submission_key": row.get("submission_key")},
+        ).first()
+    ):
+        return _first_of(conn, row)
+    raise SurveyFull
+
+
+def stored_count(conn: sa.Connection, *, survey_id: int) -> int:
+    """How many responses a survey has stored (its ``max_responses`` counts these)."""
+    return int(conn.execute(_COUNT_STORED, {"survey_id": survey_id}).scalar_one())
+
+
 # Built once: the same statement objects hit SQLAlchemy's compiled cache at once.
 _RESPONSES = Response.__table__  # type: ignore[attr-defined]
 _INSERT_RESPONSE = {
@@ -142,6 +180,10 @@ _FIND_SUBMISSION = sa.select(
     _RESPONSES.c.survey_id == sa.bindparam("survey_id"),
     _RESPONSES.c.submission_key == sa.bindparam("submission_key"),
 )
+
+
+_LOCK_SURVEY = sa.text("SELECT id FROM survey WHERE id = :survey_id FOR UPDATE")
+_COUNT_STORED = sa.text("SELECT count(*) FROM response WHERE survey_id = :survey_id")
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from survey.ratelimit import RateLimited
 from survey.store import KeyReused
 from survey.web.api_tokens import TokenDep
 from survey.web.cors import cors_headers
-from survey.web.deps import DatabaseDep, SurveyDep
+from survey.web.deps import DatabaseDep, SurveyDep, is_full
 from survey.web.errors import COMMON_RESPONSES, ApiError, DetailOut, ErrorsOut
 from survey.web.limits import client_of, submission_limit
 from survey.web.state import state_of
@@ -36,6 +36,7 @@ router = APIRouter(prefix="/api", tags=["surveys"], responses=COMMON_RESPONSES)
 BODY_KEY = "_body"
 IDEMPOTENCY_ERROR_KEY = "_idempotency_key"
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,200}")
+FULL = "This survey has all the responses it was collecting"
 
 
 class PublicSurvey(BaseModel):
@@ -44,6 +45,8 @@ class PublicSurvey(BaseModel):
     intro: str
     status: Literal["open", "closed"]
     closes_at: datetime | None
+    # The form closes itself once this many responses are stored.
+    max_responses: int | None = None
     version: int
     questions: list[Question]
 
@@ -113,14 +116,16 @@ async def preflight(request: Request, headers: CorsDep) -> Response:
 
 
 @router.get("/surveys/{slug}", summary="A survey's public definition")
-async def get_survey(live: SurveyDep) -> PublicSurvey:
+async def get_survey(request: Request, live: SurveyDep) -> PublicSurvey:
     definition = live.definition
+    accepting = live.is_open(utcnow()) and not await is_full(request, live)
     return PublicSurvey(
         slug=definition.slug,
         title=definition.title,
         intro=definition.intro,
-        status="open" if live.is_open(utcnow()) else "closed",
+        status="open" if accepting else "closed",
         closes_at=definition.closes_at,
+        max_responses=definition.max_responses,
         version=live.version,
         questions=definition.questions,
     )
@@ -173,7 +178,10 @@ async def submit(
                 answers, submission_key=f"key:{idempotency_key}" if idempotency_key else None
             ),
             limit=submission_limit(request, live.id),
+            cap=live.definition.max_responses,
         )
+    except store.SurveyFull:
+        raise ApiError(410, {"_survey": FULL}) from None
     except KeyReused:
         raise ApiError(
             422,

@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from sqlmodel import Session
 
+from survey import store
 from survey.db import STORAGE_ERRORS, Database, one_line
 from survey.i18n import N_
 from survey.web.cache import LiveSurvey
@@ -67,6 +68,22 @@ def sent_from_our_pages(request: Request) -> bool:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+async def is_full(request: Request, live: LiveSurvey) -> bool:
+    """Whether a survey with ``max_responses`` has them all (one count query;
+    a survey without a limit costs nothing here).  The insert checks again
+    in its own transaction: this only spares a reader a form they cannot send."""
+    cap = live.definition.max_responses
+    if cap is None:
+        return False
+    database = database_of(request)
+
+    def count() -> int:
+        with database.session() as session:
+            return store.stored_count(session.connection(), survey_id=live.id)
+
+    return await database.run(count) >= cap
 
 
 async def find_survey(request: Request, slug: str) -> LiveSurvey:

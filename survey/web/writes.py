@@ -25,7 +25,8 @@ from survey.ratelimit import LimitCheck, RateLimited
 from survey.store.responses import NewResponse
 
 Stored = tuple[int, datetime]
-Pending = tuple[NewResponse, "LimitCheck | None", "asyncio.Future[Stored]"]
+Refusal = RateLimited | store.SurveyFull
+Pending = tuple[NewResponse, "LimitCheck | None", "int | None", "asyncio.Future[Stored]"]
 
 
 class ResponseWriter:
@@ -35,12 +36,17 @@ class ResponseWriter:
         self._draining = False
 
     async def insert(
-        self, *, limit: LimitCheck | None = None, **row: Unpack[NewResponse]
+        self,
+        *,
+        limit: LimitCheck | None = None,
+        cap: int | None = None,
+        **row: Unpack[NewResponse],
     ) -> Stored:
         """Store a response; raises RateLimited (storing nothing) when
-        ``limit`` says the client has sent too many in this window."""
+        ``limit`` says the client has sent too many in this window, and
+        store.SurveyFull when the survey already has ``cap`` responses."""
         future: asyncio.Future[Stored] = asyncio.get_running_loop().create_future()
-        self._pending.append((row, limit, future))
+        self._pending.append((row, limit, cap, future))
         if not self._draining:
             self._draining = True
             asyncio.get_running_loop().create_task(self._drain())
@@ -56,14 +62,14 @@ class ResponseWriter:
                 except Exception:
                     await self._one_by_one(batch)
                     continue
-                for (_, _, future), result in zip(batch, results, strict=True):
+                for (_, _, _, future), result in zip(batch, results, strict=True):
                     _settle(future, result)
         finally:
             self._draining = False
 
     async def _one_by_one(self, batch: list[Pending]) -> None:
         for item in batch:
-            future = item[2]
+            future = item[3]
             try:
                 [result] = await self.database.run(functools.partial(self._write, [item]))
             except Exception as exc:
@@ -72,11 +78,11 @@ class ResponseWriter:
             else:
                 _settle(future, result)
 
-    def _write(self, batch: list[Pending]) -> list[Stored | RateLimited]:
-        results: list[Stored | RateLimited | None] = []
+    def _write(self, batch: list[Pending]) -> list[Stored | Refusal]:
+        results: list[Stored | Refusal | None] = []
         with self.database.write_connection() as conn:
             accepted: list[NewResponse] = []
-            for row, limit, _future in batch:
+            for row, limit, cap, _future in batch:
                 if limit is not None:
                     # Counted in the same transaction as the response: no extra commit.
                     hits = store.count_hit(
@@ -85,16 +91,23 @@ class ResponseWriter:
                     if hits > limit.allowed:
                         results.append(RateLimited(limit.retry_after(utcnow())))
                         continue
+                if cap is not None:
+                    # Counted and stored at once, each in turn: see insert_capped.
+                    try:
+                        results.append(store.insert_capped(conn, cap, **row))
+                    except store.SurveyFull as full:
+                        results.append(full)
+                    continue
                 results.append(None)
                 accepted.append(row)
             stored = iter(store.insert_responses(conn, accepted))
         return [next(stored) if result is None else result for result in results]
 
 
-def _settle(future: asyncio.Future[Stored], result: Stored | RateLimited) -> None:
+def _settle(future: asyncio.Future[Stored], result: Stored | Refusal) -> None:
     if future.done():
         return
-    if isinstance(result, RateLimited):
+    if isinstance(result, Exception):
         future.set_exception(result)
     else:
         future.set_result(result)

@@ -140,3 +140,38 @@ def test_ipv6_clients_are_counted_by_their_64(address: str, counted: str) -> Non
     from survey.ratelimit import counted_as
 
     assert counted_as(address) == counted
+
+
+def test_a_survey_with_max_responses_closes_itself_when_full(
+    client: TestClient, database: Database
+) -> None:
+    from tests.helpers import definition_from
+
+    load(
+        database,
+        definition_from(
+            "slug: capped\ntitle: Book club\nmax_responses: 2\n"
+            "questions:\n  - {key: note, type: short_text, label: Note}\n"
+        ),
+    )
+    assert client.get("/api/surveys/capped").json()["max_responses"] == 2
+    # The first form is opened before the survey fills up and sent after.
+    late_token = form_token(client, "/s/capped")
+    first = client.post("/api/surveys/capped/responses", json={"answers": {"note": "a"}})
+    token = form_token(client, "/s/capped")
+    second = client.post("/s/capped", data={"_token": token, "note": "b"})
+    assert (first.status_code, second.status_code) == (201, 303)
+    # Sent again (a double click): the same response, thanked, not "full".
+    assert client.post("/s/capped", data={"_token": token, "note": "b"}).status_code == 303
+
+    page = client.get("/s/capped")
+    assert page.status_code == 410
+    assert "Book club has all the answers it needs" in page.text
+    late = client.post("/s/capped", data={"_token": late_token, "note": "c"})
+    assert late.status_code == 410
+    assert "received all the responses it was collecting" in late.text
+    api = client.post("/api/surveys/capped/responses", json={"answers": {"note": "d"}})
+    assert api.status_code == 410
+    assert api.json()["errors"]["_survey"].startswith("This survey has all the responses")
+    assert client.get("/api/surveys/capped").json()["status"] == "closed"
+    assert [answers["note"] for _, answers in stored(database)] == ["a", "b"]

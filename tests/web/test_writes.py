@@ -94,3 +94,45 @@ def test_duplicates_in_one_batch_share_the_first_response(
     assert results[0] == results[1] == results[2]
     assert len({r[0] for r in results}) == 3
     assert sorted(a["n"] for a in stored_answers(database)) == [0, 3, 4]
+
+
+def test_a_burst_never_stores_more_than_the_cap(
+    database: Database, bundled: SurveyDefinition
+) -> None:
+    """Thirty answers in one burst for a survey that takes three: three are
+    stored, the rest refused; a resent submission key gets its first response."""
+    survey_id, version_id = ids(database)
+
+    async def burst() -> list[object]:
+        writer = ResponseWriter(database)
+        return await asyncio.gather(
+            *(
+                writer.insert(
+                    survey_id=survey_id,
+                    survey_version_id=version_id,
+                    answers={"n": n},
+                    submission_key=f"form:{n}",
+                    cap=3,
+                )
+                for n in range(30)
+            ),
+            return_exceptions=True,
+        )
+
+    results = run(burst)
+    stored = [r for r in results if not isinstance(r, BaseException)]
+    refused = [r for r in results if isinstance(r, store.SurveyFull)]
+    assert len(stored) == 3
+    assert len(refused) == 27
+    assert [a["n"] for a in stored_answers(database)] == [0, 1, 2]
+    # The form behind the first response sent again, now that the survey is full.
+    again = run(
+        lambda: ResponseWriter(database).insert(
+            survey_id=survey_id,
+            survey_version_id=version_id,
+            answers={"n": 0},
+            submission_key="form:0",
+            cap=3,
+        )
+    )
+    assert again[0] == stored[0][0]  # type: ignore[index]

@@ -144,18 +144,25 @@ def _errors_in_page_order(live: LiveSurvey, errors: dict[str, str]) -> list[tupl
     return order
 
 
-def closed_page(request: Request, live: LiveSurvey, view: View, lang: str) -> Response:
+def closed_page(
+    request: Request, live: LiveSurvey, view: View, lang: str, *, full: bool = False
+) -> Response:
+    title = live.in_language(lang).title
+    if full:
+        heading = N_("%(title)s has all the answers it needs", title=title)
+        message = N_(
+            "This survey has received all the responses it was collecting, so it no "
+            "longer takes answers. Thank you for your interest."
+        )
+    else:
+        heading = N_("%(title)s is closed", title=title)
+        message = N_(
+            "This survey is closed and no longer takes answers. Thank you for your interest."
+        )
     response = render(
         request,
         "errors/error.html",
-        {
-            "lang": lang,
-            "title": N_("%(title)s is closed", title=live.in_language(lang).title),
-            "message": N_(
-                "This survey is closed and no longer takes answers. Thank you for your interest."
-            ),
-            "embed": view.embed,
-        },
+        {"lang": lang, "title": heading, "message": message, "embed": view.embed},
         status_code=410,
     )
     response.headers.update(frame_policy(live.definition))

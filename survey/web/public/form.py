@@ -20,7 +20,7 @@ from survey.answers import clean_source
 from survey.i18n import LANGUAGES, choose
 from survey.models import utcnow
 from survey.web.cache import SOURCE_MARK, TOKEN_MARK
-from survey.web.deps import SessionDep, SurveyDep, find_survey, public_base
+from survey.web.deps import SessionDep, SurveyDep, find_survey, is_full, public_base
 from survey.web.errors import error_page
 from survey.web.headers import frame_policy
 from survey.web.public.common import (
@@ -73,6 +73,8 @@ async def form_page(request: Request) -> Response:
     view = View(live.definition.slug, embed, source, carried)
     if not live.is_open(utcnow()):
         return closed_page(request, live, view, lang)
+    if await is_full(request, live):
+        return closed_page(request, live, view, lang, full=True)
     base = public_base(request)
     key = (live.id, live.version, live.updated_at, embed, source is not None, base, lang)
     state = state_of(request)

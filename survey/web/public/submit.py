@@ -21,7 +21,7 @@ from survey.i18n import N_
 from survey.models import utcnow
 from survey.ratelimit import LimitCheck, RateLimited
 from survey.web.cache import LiveSurvey
-from survey.web.deps import SurveyDep, database_of, sent_from_our_pages
+from survey.web.deps import SurveyDep, database_of, is_full, sent_from_our_pages
 from survey.web.errors import STORAGE_RETRY_SECONDS, error_page, log_storage_failure
 from survey.web.limits import submission_limit
 from survey.web.public.common import (
@@ -193,6 +193,8 @@ async def submit_form(
                 raise limited
             return RedirectResponse(view.url("/thanks"), status_code=303)
         if answers is None:
+            if await is_full(request, live):  # no use correcting answers it cannot take
+                return closed_page(request, live, view, lang, full=True)
             return form_again(request, live, view, lang, values=fields, errors=problems)
         await state.writer.insert(
             **live.response(
@@ -204,7 +206,11 @@ async def submit_form(
                 language=lang,
             ),
             limit=submission_limit(request, live.id),
+            cap=live.definition.max_responses,
         )
+    except store.SurveyFull:
+        # Filled up while this reader answered: nothing stored, and they are told why.
+        return closed_page(request, live, view, lang, full=True)
     except STORAGE_ERRORS as exc:
         # Nothing stored, nothing lost: the form comes back with every answer.
         log_storage_failure(request, exc)
