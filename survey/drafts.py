@@ -345,7 +345,7 @@ def draft(post: Post, *, slug: str | None = None, lang: str | None = None) -> di
     keys: set[str] = set()
     previous: tuple[Prompt, str] | None = None
     for number, prompt in enumerate(prompts, start=1):
-        key = _key(prompt.text, keys, number)
+        key = make_key(prompt.text, keys, number)
         question: dict[str, Any] = {
             "key": key,
             "type": "yes_no" if prompt.closed else "long_text",
@@ -375,7 +375,7 @@ def draft_yaml(document: dict[str, Any]) -> str:
     return text
 
 
-def _key(text: str, taken: set[str], number: int) -> str:
+def make_key(text: str, taken: set[str], number: int) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     words = [w for w in re.findall(r"[a-z][a-z0-9]*", ascii_text) if w not in _STOPWORDS]
     key = "_".join(words[:3])[:40].strip("_") or f"question_{number}"

@@ -62,6 +62,35 @@ class Survey(SQLModel, table=True):
     current_version: int = Field(nullable=False)
     created_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+    # Set when the survey is published or changed in the staff workspace: from
+    # then on the server no longer loads it from a file at start (`survey
+    # load FILE` still does, on purpose).
+    edited_in_browser_at: datetime | None = Field(
+        default=None, sa_column=sa.Column(UTCDateTime(), nullable=True)
+    )
+
+
+class SurveyDraft(SQLModel, table=True):
+    """A survey being edited in the builder: readers never see it.  Publishing
+    loads it as a survey file would be loaded, then deletes it."""
+
+    __tablename__ = "survey_draft"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # The slug it publishes as (the survey's own, for an existing survey).
+    slug: str = Field(sa_column=sa.Column(sa.String(100), nullable=False, unique=True))
+    survey_id: int | None = Field(default=None, foreign_key="survey.id", nullable=True)
+    # The survey file's document as it would be written (texts per language).
+    document: dict[str, Any] = Field(sa_column=sa.Column(JSONDocument, nullable=False))
+    # The languages the builder offers inputs for, the survey's own first.
+    languages: list[str] = Field(sa_column=sa.Column(JSONDocument, nullable=False))
+    # Every save adds one; a save made from an older revision is refused, so
+    # two people editing at once never overwrite each other unknowingly.
+    revision: int = Field(nullable=False)
+    last_change: str = Field(sa_column=sa.Column(sa.String(500), nullable=False))
+    updated_by: str = Field(sa_column=sa.Column(sa.String(320), nullable=False))
+    created_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
 
 
 class SurveyVersion(SQLModel, table=True):

@@ -28,6 +28,7 @@ from tests.helpers import BUNDLED, create_postgres_database, drop_postgres_datab
 
 TABLES = (
     "response",
+    "survey_draft",
     "survey_version",
     "survey",
     "api_token",

@@ -179,3 +179,56 @@ def test_idle_and_trickling_connections_are_closed_and_others_still_served(
         for sock in idle:
             sock.close()
         server.stop()
+
+
+def test_a_survey_changed_in_the_workspace_is_not_reverted_by_its_file_at_start(
+    tmp_path: Path,
+) -> None:
+    import json
+    import subprocess
+    import urllib.request
+
+    import sqlalchemy as sa
+
+    folder = tmp_path / "surveys"
+    folder.mkdir()
+    file = folder / "club.yaml"
+    text = "slug: club\ntitle: {title}\nquestions:\n  - {{key: q, type: yes_no, label: Coming}}\n"
+    file.write_text(text.format(title="Book club"), encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'survey.db'}"
+    env = {"SURVEY_DATABASE_URL": url, "SURVEY_DEFINITIONS_DIR": str(folder)}
+
+    def title_served() -> str:
+        server = Server(SURVEY, env)
+        try:
+            server.wait_ready()
+            with urllib.request.urlopen(f"{server.url}/api/surveys/club") as answer:
+                return str(json.loads(answer.read())["title"])
+        finally:
+            server.stop()
+
+    assert title_served() == "Book club"
+    # An admin publishes a change in the workspace (what the builder's publish does).
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "UPDATE survey SET edited_in_browser_at = '2026-12-06 12:00:00', "
+            "definition = json_set(definition, '$.title', 'Book club 2027')"
+        )
+    engine.dispose()
+    file.write_text(text.format(title="Old file title"), encoding="utf-8")
+    server = Server(SURVEY, env)
+    try:
+        server.wait_ready()
+        with urllib.request.urlopen(f"{server.url}/api/surveys/club") as answer:
+            assert json.loads(answer.read())["title"] == "Book club 2027"
+        assert "club: changed in the staff workspace on 2026-12-06 12:00 UTC" in server.output()
+    finally:
+        server.stop()
+    # `survey load FILE` is explicit: the file replaces it, and counts at start again.
+    loaded = subprocess.run(
+        [*SURVEY, "load", str(file)], env={**env}, capture_output=True, text=True, check=True
+    )
+    assert "club: updated (version 1)" in loaded.stdout
+    assert "this file replaces it" in loaded.stderr
+    assert title_served() == "Old file title"

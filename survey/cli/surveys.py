@@ -28,7 +28,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from survey.web.server import HTTP_PROTOCOL, event_loop
 
     migrate(settings)
-    _load_all(settings, _startup_files(settings))
+    _load_all(settings, _startup_files(settings), at_start=True)
     with database_for(settings) as database:
         for warning in database.durability_warnings():
             log.warning("warning: %s", warning)
@@ -72,9 +72,14 @@ def _load(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _load_all(settings: Settings, files: Iterable[Path]) -> None:
+def _load_all(settings: Settings, files: Iterable[Path], *, at_start: bool = False) -> None:
     """Check every file first, then load them all in one transaction: a bad
-    file loads nothing, so a half-updated set of surveys never goes live."""
+    file loads nothing, so a half-updated set of surveys never goes live.
+
+    A survey changed in the staff workspace is not loaded from its file when
+    the server starts (the file would undo the change); ``survey load FILE``
+    is an explicit choice and loads it, and from then on the file counts again.
+    """
     definitions: list[SurveyDefinition] = []
     problems: list[str] = []
     for path in files:
@@ -84,8 +89,27 @@ def _load_all(settings: Settings, files: Iterable[Path]) -> None:
             problems.append(str(exc))
     if problems:
         raise CommandError("nothing was loaded:\n" + "\n".join(problems))
+    results: list[store.LoadResult] = []
     with database_for(settings) as database, database.begin(write=True) as session:
-        results = [store.load_definition(session, definition=d) for d in definitions]
+        for definition in definitions:
+            survey = store.get_survey(session, slug=definition.slug)
+            if survey is not None and survey.edited_in_browser_at is not None:
+                if at_start:
+                    log.warning(
+                        "%s: changed in the staff workspace on %s; its survey file is not "
+                        "loaded (survey load FILE would replace it with the file)",
+                        definition.slug,
+                        survey.edited_in_browser_at.strftime("%Y-%m-%d %H:%M UTC"),
+                    )
+                    continue
+                print(
+                    f"survey: note: {definition.slug} had been changed in the staff workspace; "
+                    "this file replaces it, and is loaded at start again",
+                    file=sys.stderr,
+                )
+                survey.edited_in_browser_at = None
+                session.add(survey)
+            results.append(store.load_definition(session, definition=definition))
     for result in results:
         print(f"{result.slug}: {result.outcome} (version {result.version})")
     for definition in definitions:

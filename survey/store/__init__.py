@@ -6,6 +6,16 @@ arguments by keyword.  Callers use the names below (``store.get_survey``);
 each lives in the module its docstring names.
 """
 
+from survey.store.drafts import (
+    DraftChanged,
+    answered_questions,
+    create_draft,
+    delete_draft,
+    get_draft,
+    list_new_drafts,
+    mark_edited_in_browser,
+    save_draft,
+)
 from survey.store.erasure import count_by_email, erase_by_email, purge_expired
 from survey.store.exports import iter_export_rows
 from survey.store.filters import filter_sql, where_sql
@@ -79,6 +89,7 @@ from survey.store.surveys import (
 __all__ = [
     "TOKEN_PREFIX",
     "AnswerRow",
+    "DraftChanged",
     "KeyReused",
     "LoadResult",
     "NewResponse",
@@ -86,6 +97,7 @@ __all__ = [
     "SurveyFull",
     "TokenRow",
     "answer_groups",
+    "answered_questions",
     "app_secret",
     "audit",
     "audit_page",
@@ -93,10 +105,12 @@ __all__ = [
     "count_hit",
     "count_responses",
     "count_spam",
+    "create_draft",
     "create_session",
     "create_token",
     "create_user",
     "current_version",
+    "delete_draft",
     "delete_response",
     "delete_spam",
     "disable_two_step",
@@ -109,6 +123,7 @@ __all__ = [
     "find_active_token",
     "find_session",
     "find_user",
+    "get_draft",
     "get_response",
     "get_spam",
     "get_survey",
@@ -122,11 +137,13 @@ __all__ = [
     "iter_answer_rows",
     "iter_export_rows",
     "latest_answers",
+    "list_new_drafts",
     "list_spam",
     "list_surveys",
     "list_tokens",
     "list_users",
     "load_definition",
+    "mark_edited_in_browser",
     "page_of_responses",
     "probe_write",
     "purge_audit",
@@ -135,6 +152,7 @@ __all__ = [
     "purge_sessions",
     "purge_spam",
     "revoke_token",
+    "save_draft",
     "session_seen",
     "set_password",
     "stored_count",

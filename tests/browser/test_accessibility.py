@@ -78,8 +78,35 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     )
     with urllib.request.urlopen(request) as response:
         assert response.status == 201
+    _start_a_draft(server)
     yield server
     server.stop()
+
+
+def _start_a_draft(server: Server) -> None:
+    """A draft of the bundled survey, so that the builder's pages have one to show."""
+    import http.cookiejar
+    import re
+    import urllib.parse
+
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+    )
+
+    def fetch(path: str, data: dict[str, str] | None = None) -> str:
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        with opener.open(server.url + path, data=body) as response:
+            return str(response.read().decode())
+
+    token = re.search(r'name="_sign_in" value="([^"]+)"', fetch("/admin/login"))
+    assert token is not None
+    fetch(
+        "/admin/login",
+        {"email": "a11y@example.org", "password": STAFF_PASSWORD, "_sign_in": token.group(1)},
+    )
+    csrf = re.search(r'name="_csrf" value="([^"]+)"', fetch("/admin"))
+    assert csrf is not None
+    fetch("/admin/surveys/libraries-abroad/edit", {"_csrf": csrf.group(1)})
 
 
 def _sign_in(page, site: Server) -> None:  # type: ignore[no-untyped-def]
@@ -115,7 +142,12 @@ STAFF_PAGES = [
     ("tokens", "/admin/tokens"),
     ("erase", "/admin/erase"),
     ("audit", "/admin/audit"),
-    ("load a survey", "/admin/surveys/new"),
+    ("new survey", "/admin/surveys/new"),
+    ("survey page", "/admin/surveys/libraries-abroad"),
+    ("builder", "/admin/surveys/libraries-abroad/edit"),
+    ("builder: a choice question", "/admin/surveys/libraries-abroad/edit/questions/1"),
+    ("builder: a new grid", "/admin/surveys/libraries-abroad/edit/questions/new?type=matrix"),
+    ("builder: preview in Arabic", "/admin/surveys/libraries-abroad/edit/preview?lang=ar"),
     ("your account", "/admin/account"),
     ("set a password", "/admin/users/1/password"),
     ("two-step sign-in", "/admin/account/two-step"),
@@ -164,6 +196,15 @@ def test_axe_finds_no_violations_on_any_page(page, site: Server) -> None:  # typ
     for name, path in STAFF_PAGES:
         page.goto(site.url + path)
         found[name] = _violations(page)
+    page.goto(f"{site.url}/admin/surveys/libraries-abroad/edit/questions/new?type=rating")
+    page.get_by_role("button", name="Save question").click()
+    page.wait_for_load_state()
+    assert page.locator(".error-summary").is_visible()
+    found["builder: a question with errors"] = _violations(page)
+    page.goto(f"{site.url}/admin/surveys/new")
+    page.get_by_role("button", name="Make a draft from the post").click()
+    page.wait_for_load_state()
+    found["new survey with an error"] = _violations(page)
     failing = {name: ids for name, ids in found.items() if ids}
     assert not failing, json.dumps(failing, indent=2)
 
@@ -252,6 +293,14 @@ def test_every_page_is_valid_html(site: Server, tmp_path: Path) -> None:
     for name, path in STAFF_PAGES:
         pages[name] = fetch(path)
     assert "Sign out" in pages["dashboard"]
+    csrf = re.search(r'name="_csrf" value="([^"]+)"', pages["dashboard"]).group(1)  # type: ignore[union-attr]
+    revision = re.search(r'name="revision" value="(\d+)"', pages["builder"]).group(1)  # type: ignore[union-attr]
+    pages["builder: a question with errors"] = fetch(
+        "/admin/surveys/libraries-abroad/edit/questions",
+        {"_csrf": csrf, "revision": revision, "type": "rating"},
+    )
+    assert "There is a problem" in pages["builder: a question with errors"]
+    pages["new survey with an error"] = fetch("/admin/surveys/new/post", {"_csrf": csrf})
     files = []
     for number, (name, html) in enumerate(pages.items()):
         target = tmp_path / f"{number:02d}-{name.replace(' ', '-')}.html"

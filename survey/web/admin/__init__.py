@@ -1,6 +1,7 @@
 """The staff workspace under /admin, one module per area: signing in, the
 dashboard, responses (table, one response, summary), downloads, the spam
-folder, erasure, users, API tokens, loading surveys and the audit trail.
+folder, erasure, users, API tokens, surveys (their page, new ones, the
+builder) and the audit trail.
 
 Routes stay thin: check who is asking (``StaffDep``/``AdminDep``), parse, call
 ``store``/``reports``/``export``, render.  A request reads through one session
@@ -13,6 +14,7 @@ from __future__ import annotations
 from survey.web.admin import (  # noqa: F401 - each area adds its routes to the router
     account,
     audit,
+    builder,
     dashboard,
     downloads,
     erasure,
