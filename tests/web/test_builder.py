@@ -269,6 +269,15 @@ def test_an_uploaded_file_opens_as_a_draft_and_a_bad_one_is_explained(
     editor = admin.get("/admin/surveys/book-club/edit").text
     assert 'name="title.ar"' in editor
     assert "نادي الكتاب" in editor
+    # The preview speaks each of the draft's languages, with links between them.
+    preview = soup(admin.get("/admin/surveys/book-club/edit/preview?lang=ar"))
+    assert preview.html["lang"] == "ar"
+    assert preview.h1.get_text() == "نادي الكتاب"
+    links = {a["hreflang"]: a["href"] for a in preview.select("nav.languages a")}
+    assert links == {
+        "en": "/admin/surveys/book-club/edit/preview?lang=en",
+        "ar": "/admin/surveys/book-club/edit/preview?lang=ar",
+    }
     bad = post(
         admin, "/admin/surveys/new/file", {}, files={"upload": ("x.yaml", b"slug: x\nquestions: 3")}
     )

@@ -15,6 +15,7 @@ from survey.web.admin import (  # noqa: F401 - each area adds its routes to the 
     account,
     audit,
     builder,
+    builder_questions,
     dashboard,
     downloads,
     erasure,

@@ -9,6 +9,7 @@ page says what changed meanwhile.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -21,7 +22,6 @@ from survey.builder import Refusal
 from survey.definitions import SurveyDefinition
 from survey.i18n import LANGUAGES, N_, Message
 from survey.models import SurveyDraft, utcnow
-from survey.questions import KINDS
 from survey.web.admin.common import (
     audit,
     not_found,
@@ -50,24 +50,24 @@ async def form_fields(request: Request) -> dict[str, list[str]]:
 FieldsDep = Annotated[dict[str, list[str]], Depends(form_fields)]
 
 
-def _draft(session: Session, slug: str) -> SurveyDraft:
+def draft_or_404(session: Session, slug: str) -> SurveyDraft:
     draft = store.get_draft(session, slug=slug)
     if draft is None:
         raise not_found(NO_DRAFT)
     return draft
 
 
-def _questions(draft: SurveyDraft) -> list[dict[str, Any]]:
+def draft_questions(draft: SurveyDraft) -> list[dict[str, Any]]:
     return list(draft.document.get("questions") or [])
 
 
-def _answered(session: Session, draft: SurveyDraft) -> dict[str, str]:
+def answered_keys(session: Session, draft: SurveyDraft) -> dict[str, str]:
     if draft.survey_id is None:
         return {}
     return store.answered_questions(session, survey_id=draft.survey_id)
 
 
-def _builder_page(
+def builder_page(
     request: Request,
     staff: Staff,
     session: Session,
@@ -79,7 +79,7 @@ def _builder_page(
 ) -> Response:
     lang = staff_lang(request)
     main = draft.languages[0]
-    questions = _questions(draft)
+    questions = draft_questions(draft)
     try:
         builder.check(draft.document)
         draft_problems: list[tuple[str, Message | str]] = []
@@ -109,7 +109,7 @@ def _builder_page(
             "fields": fields,
             "kinds": builder.KIND_NAMES,
             "last_change": builder.change_message(draft.last_change),
-            "answered": _answered(session, draft),
+            "answered": answered_keys(session, draft),
             "notice": _notice(request),
         },
         status_code=status_code,
@@ -122,7 +122,7 @@ def _notice(request: Request) -> str | None:
     return notice(request, "saved")
 
 
-def _conflict(request: Request, staff: Staff, session: Session, draft: SurveyDraft) -> Response:
+def conflict(request: Request, staff: Staff, session: Session, draft: SurveyDraft) -> Response:
     session.refresh(draft)
     message = N_(
         "Nothing was saved: %(who)s changed this draft at %(when)s (%(change)s) after you "
@@ -131,32 +131,42 @@ def _conflict(request: Request, staff: Staff, session: Session, draft: SurveyDra
         when=_time(draft.updated_at),
         change=builder.change_message(draft.last_change).in_language(staff_lang(request)),
     )
-    return _builder_page(request, staff, session, draft, problems=[("", message)], status_code=409)
+    return builder_page(request, staff, session, draft, problems=[("", message)], status_code=409)
 
 
 def _time(moment: datetime) -> str:
     return moment.strftime("%H:%M:%S UTC")
 
 
-def _save(
+# One change: the draft and the session it is read in -> (document, languages,
+# what changed), or Refusal.
+Edit = Callable[[SurveyDraft, Session], tuple[dict[str, Any], list[str], Message]]
+OnRefused = Callable[[Session, SurveyDraft, Refusal], Response]
+
+
+def save_change(
     request: Request,
     staff: Staff,
     slug: str,
     revision: int,
-    change: Message,
-    edit: Any,
+    edit: Edit,
+    on_refused: OnRefused | None = None,
 ) -> Response:
-    """One change to the draft, in one write transaction with its audit line:
-    ``edit(draft, session)`` returns (document, languages) or raises Refusal."""
+    """One change to the draft, in one write transaction with its audit line.
+    A draft saved since ``revision`` refuses it (409, naming that change); a
+    Refusal shows the builder page again (or ``on_refused``'s page), 422."""
     with database_of(request).begin(write=True) as session:
-        draft = _draft(session, slug)
+        draft = draft_or_404(session, slug)
         if draft.revision != revision:
-            return _conflict(request, staff, session, draft)
+            return conflict(request, staff, session, draft)
         try:
-            document, languages = edit(draft, session)
+            document, languages, change = edit(draft, session)
         except Refusal as exc:
-            session.rollback()
-            return _refused(request, staff, session, draft, exc)
+            if on_refused is not None:
+                return on_refused(session, draft, exc)
+            return builder_page(
+                request, staff, session, draft, problems=exc.problems, status_code=422
+            )
         try:
             store.save_draft(
                 session,
@@ -169,15 +179,9 @@ def _save(
             )
         except store.DraftChanged:
             session.rollback()
-            return _conflict(request, staff, session, draft)
+            return conflict(request, staff, session, draft)
         audit(session, request, staff, "draft_change", survey_slug=slug, change=str(change))
     return see_other_with_notice(request, f"/admin/surveys/{slug}/edit", "saved", str(change))
-
-
-def _refused(
-    request: Request, staff: Staff, session: Session, draft: SurveyDraft, exc: Refusal
-) -> Response:
-    return _builder_page(request, staff, session, draft, problems=exc.problems, status_code=422)
 
 
 @router.get("/surveys/{slug}/edit", response_class=HTMLResponse)
@@ -188,7 +192,7 @@ def edit_draft(request: Request, staff: AdminDep, session: SessionDep, slug: str
         if survey is None:
             raise not_found(NO_DRAFT)
         return see_other(f"/admin/surveys/{slug}")
-    return _builder_page(request, staff, session, draft)
+    return builder_page(request, staff, session, draft)
 
 
 @router.post("/surveys/{slug}/edit")
@@ -217,202 +221,13 @@ def start_draft(request: Request, staff: AdminDep, slug: str) -> Response:
 def save_settings(
     request: Request, staff: AdminDep, slug: str, revision: Revision, fields: FieldsDep
 ) -> Response:
-    def edit(draft: SurveyDraft, session: Session) -> tuple[dict[str, Any], list[str]]:
-        main = draft.languages[0]
-        languages = builder.chosen_languages(fields, main)
+    def edit(draft: SurveyDraft, session: Session) -> tuple[dict[str, Any], list[str], Message]:
+        languages = builder.chosen_languages(fields, draft.languages[0])
         # The inputs on the page were those of the languages it showed.
         document = builder.apply_settings(draft.document, fields, draft.languages)
-        return document, languages
+        return document, languages, N_("settings saved")
 
-    return _save(request, staff, slug, revision, N_("settings saved"), edit)
-
-
-def _question_page(
-    request: Request,
-    staff: Staff,
-    session: Session,
-    draft: SurveyDraft,
-    *,
-    index: int | None,
-    question: dict[str, Any],
-    sent: dict[str, list[str]] | None = None,
-    problems: list[tuple[str, Message | str]] | None = None,
-    status_code: int = 200,
-) -> Response:
-    lang = staff_lang(request)
-    main = draft.languages[0]
-    kind = KINDS[str(question["type"])]
-    answered = _answered(session, draft)
-    old_key = _questions(draft)[index].get("key") if index is not None else None
-    return page(
-        request,
-        "admin/builder_question.html",
-        staff,
-        {
-            "draft": draft,
-            "main": main,
-            "index": index,
-            "q": question,
-            "type": question["type"],
-            "values": builder.QuestionValues(question, main, sent),
-            "kinds": builder.KIND_NAMES,
-            "specs": builder.kind_fields(kind),
-            "text_in": builder.text_in,
-            "show_if_choices": builder.show_if_choices(_questions(draft), index, lang, main),
-            "locked": old_key is not None and old_key in answered,
-            "new_rows": builder.NEW_OPTION_ROWS,
-            "problems": dict(problems or []),
-        },
-        status_code=status_code,
-    )
-
-
-@router.get("/surveys/{slug}/edit/questions/new", response_class=HTMLResponse)
-def new_question(
-    request: Request,
-    staff: AdminDep,
-    session: SessionDep,
-    slug: str,
-    type: Annotated[str, Query(max_length=40)] = "short_text",
-) -> Response:
-    draft = _draft(session, slug)
-    if type not in KINDS:
-        type = "short_text"
-    return _question_page(
-        request, staff, session, draft, index=None, question={"type": type, "label": ""}
-    )
-
-
-@router.get("/surveys/{slug}/edit/questions/{number}", response_class=HTMLResponse)
-def edit_question(
-    request: Request, staff: AdminDep, session: SessionDep, slug: str, number: int
-) -> Response:
-    draft = _draft(session, slug)
-    index = _index(draft, number)
-    question = dict(_questions(draft)[index])
-    changed = request.query_params.get("type")
-    if changed in KINDS:  # the kind switched without JavaScript: same texts, new fields
-        question["type"] = changed
-    return _question_page(request, staff, session, draft, index=index, question=question)
-
-
-def _index(draft: SurveyDraft, number: int) -> int:
-    if not 1 <= number <= len(_questions(draft)):
-        raise not_found(N_("The draft has no question at this place (it may have moved)."))
-    return number - 1
-
-
-def _save_question(
-    request: Request,
-    staff: Staff,
-    slug: str,
-    revision: int,
-    fields: dict[str, list[str]],
-    number: int | None,
-) -> Response:
-    with database_of(request).begin(write=True) as session:
-        draft = _draft(session, slug)
-        if draft.revision != revision:
-            return _conflict(request, staff, session, draft)
-        index = None if number is None else _index(draft, number)
-        questions = _questions(draft)
-        try:
-            question = builder.question_from_form(
-                fields,
-                languages=draft.languages,
-                questions=questions,
-                index=index,
-                answered=_answered(session, draft),
-            )
-        except Refusal as exc:
-            shown = dict(questions[index]) if index is not None else {}
-            kind = builder.first(fields, "type")
-            shown["type"] = kind if kind in KINDS else "short_text"
-            return _question_page(
-                request,
-                staff,
-                session,
-                draft,
-                index=index,
-                question=shown,
-                sent=fields,
-                problems=exc.problems,
-                status_code=422,
-            )
-        if index is None:
-            questions.append(question)
-            change = N_("question %(key)s added", key=str(question["key"]))
-        else:
-            questions[index] = question
-            change = N_("question %(key)s changed", key=str(question["key"]))
-        document = {**draft.document, "questions": questions}
-        try:
-            store.save_draft(
-                session,
-                draft=draft,
-                revision=revision,
-                document=document,
-                languages=draft.languages,
-                change=builder.change_record(change),
-                actor=staff.email,
-            )
-        except store.DraftChanged:
-            session.rollback()
-            return _conflict(request, staff, session, draft)
-        audit(session, request, staff, "draft_change", survey_slug=slug, change=str(change))
-    return see_other_with_notice(request, f"/admin/surveys/{slug}/edit", "saved", str(change))
-
-
-@router.post("/surveys/{slug}/edit/questions", response_class=HTMLResponse)
-def add_question(
-    request: Request, staff: AdminDep, slug: str, revision: Revision, fields: FieldsDep
-) -> Response:
-    return _save_question(request, staff, slug, revision, fields, None)
-
-
-@router.post("/surveys/{slug}/edit/questions/{number}", response_class=HTMLResponse)
-def save_question(
-    request: Request,
-    staff: AdminDep,
-    slug: str,
-    number: int,
-    revision: Revision,
-    fields: FieldsDep,
-) -> Response:
-    return _save_question(request, staff, slug, revision, fields, number)
-
-
-@router.post("/surveys/{slug}/edit/questions/{number}/move", response_class=HTMLResponse)
-def move_question(
-    request: Request,
-    staff: AdminDep,
-    slug: str,
-    number: int,
-    revision: Revision,
-    direction: Annotated[str, Form(pattern="^(up|down)$")],
-) -> Response:
-    def edit(draft: SurveyDraft, session: Session) -> tuple[dict[str, Any], list[str]]:
-        questions = builder.move(
-            _questions(draft), _index(draft, number), -1 if direction == "up" else 1
-        )
-        return {**draft.document, "questions": questions}, draft.languages
-
-    return _save(
-        request, staff, slug, revision, N_("question %(number)s moved", number=number), edit
-    )
-
-
-@router.post("/surveys/{slug}/edit/questions/{number}/remove", response_class=HTMLResponse)
-def remove_question(
-    request: Request, staff: AdminDep, slug: str, number: int, revision: Revision
-) -> Response:
-    def edit(draft: SurveyDraft, session: Session) -> tuple[dict[str, Any], list[str]]:
-        questions = builder.remove(_questions(draft), _index(draft, number))
-        return {**draft.document, "questions": questions}, draft.languages
-
-    return _save(
-        request, staff, slug, revision, N_("question %(number)s removed", number=number), edit
-    )
+    return save_change(request, staff, slug, revision, edit)
 
 
 @router.get("/surveys/{slug}/edit/preview", response_class=HTMLResponse)
@@ -432,7 +247,7 @@ def preview(
     try:
         definition = builder.check(draft.document)
     except Refusal as exc:
-        return _builder_page(request, staff, session, draft, problems=exc.problems, status_code=422)
+        return builder_page(request, staff, session, draft, problems=exc.problems, status_code=422)
     shown = lang if lang in definition.languages else definition.lang
     live = LiveSurvey(
         id=0, version=0, version_id=0, updated_at=utcnow(), definition=definition, columns=[]
@@ -456,14 +271,14 @@ def preview(
 @router.post("/surveys/{slug}/edit/publish", response_class=HTMLResponse)
 def publish(request: Request, staff: AdminDep, slug: str, revision: Revision) -> Response:
     with database_of(request).begin(write=True) as session:
-        draft = _draft(session, slug)
+        draft = draft_or_404(session, slug)
         if draft.revision != revision:
-            return _conflict(request, staff, session, draft)
+            return conflict(request, staff, session, draft)
         document = dict(draft.document)
         survey = store.get_survey(session, slug=slug)
         if survey is not None and draft.survey_id != survey.id:
             problem = N_("A survey with this address was published meanwhile: %(slug)s.", slug=slug)
-            return _builder_page(
+            return builder_page(
                 request, staff, session, draft, problems=[("", problem)], status_code=409
             )
         if survey is not None:
@@ -471,7 +286,7 @@ def publish(request: Request, staff: AdminDep, slug: str, revision: Revision) ->
             document["status"] = survey.definition.get("status", "open")
         try:
             definition = builder.check(document)
-            changed = builder.changed_types(definition, _answered(session, draft))
+            changed = builder.changed_types(definition, answered_keys(session, draft))
             if changed:
                 raise Refusal(
                     [
@@ -487,7 +302,9 @@ def publish(request: Request, staff: AdminDep, slug: str, revision: Revision) ->
                     ]
                 )
         except Refusal as exc:
-            return _refused(request, staff, session, draft, exc)
+            return builder_page(
+                request, staff, session, draft, problems=exc.problems, status_code=422
+            )
         result = store.load_definition(session, definition=definition)
         published = store.get_survey(session, slug=slug)
         assert published is not None
@@ -510,7 +327,7 @@ def publish(request: Request, staff: AdminDep, slug: str, revision: Revision) ->
 @router.post("/surveys/{slug}/edit/discard")
 def discard(request: Request, staff: AdminDep, slug: str) -> Response:
     with database_of(request).begin(write=True) as session:
-        draft = _draft(session, slug)
+        draft = draft_or_404(session, slug)
         new_survey = draft.survey_id is None
         store.delete_draft(session, draft=draft)
         audit(session, request, staff, "draft_discard", survey_slug=slug)
