@@ -263,6 +263,20 @@ def get_response(conn: sa.Connection, *, survey_id: int, response_id: int) -> An
     return rows[0] if rows else None
 
 
+def neighbours(
+    conn: sa.Connection, *, survey_id: int, response_id: int
+) -> tuple[int | None, int | None]:
+    """The ids of the next newer and the next older response of the survey."""
+    newer, older = conn.execute(_NEIGHBOURS, {"survey_id": survey_id, "id": response_id}).one()
+    return newer, older
+
+
+_NEIGHBOURS = sa.text(
+    "SELECT (SELECT min(id) FROM response WHERE survey_id = :survey_id AND id > :id), "
+    "(SELECT max(id) FROM response WHERE survey_id = :survey_id AND id < :id)"
+)
+
+
 def delete_response(session: Session, *, survey_id: int, response_id: int) -> bool:
     """Really delete one response; False when there was none."""
     result = session.execute(

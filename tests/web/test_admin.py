@@ -706,3 +706,26 @@ def test_deleting_a_response_asks_first(admin: TestClient, database: Database) -
     assert "Yes, whenever I can" in confirm.get_text(" ")  # what will go
     assert confirm.select_one('form[action$="/delete"] button') is not None
     assert stored_answers(database) == [{"visits_libraries": "often"}]  # nothing gone yet
+
+
+def test_a_response_links_to_its_neighbours_and_says_where_it_came_from(
+    admin: TestClient, database: Database, token: str
+) -> None:
+    first = add_response(database, answers={"visits_libraries": "often"})
+    sent = admin.post(
+        "/api/surveys/libraries-abroad/responses",
+        json={"answers": {"visits_libraries": "sometimes"}},
+    )
+    second = sent.json()["id"]
+    older = page(admin.get(f"/admin/surveys/{SLUG}/responses/{first}"))
+    newer = page(admin.get(f"/admin/surveys/{SLUG}/responses/{second}"))
+    assert [(a.get_text(), a["href"]) for a in older.select("nav.pager a")] == [
+        ("Newer response", f"/admin/surveys/{SLUG}/responses/{second}")
+    ]
+    assert [(a.get_text(), a["href"]) for a in newer.select("nav.pager a")] == [
+        ("Older response", f"/admin/surveys/{SLUG}/responses/{first}")
+    ]
+    sent_from = {
+        div.dt.get_text(): div.dd.get_text() for div in newer.select(".summary-list > div")
+    }
+    assert sent_from["Sent from"] == "The JSON API (or an import)"

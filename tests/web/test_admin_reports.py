@@ -220,8 +220,9 @@ def test_staff_pages_speak_the_browser_language(admin: TestClient, answered: lis
     ]
     assert shown.select_one(".result-count").get_text() == "Synthèse de 4 réponses"
     # Numbers as the locale writes them (Babel): a decimal comma in French.
-    first = tables(french)["Are you visiting other libraries when you go on vacation?"]
-    assert first["Yes, whenever I can"] == ("2", "50,0%")
+    # The survey's own texts in French too, where the survey has them.
+    first = tables(french)["Visitez-vous d’autres bibliothèques quand vous partez en vacances ?"]
+    assert first["Oui, dès que je peux"] == ("2", "50,0%")
     arabic = BeautifulSoup(
         admin.get(f"/admin/surveys/{SLUG}/responses", headers={"Accept-Language": "ar"}).text,
         "html.parser",

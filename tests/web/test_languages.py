@@ -92,7 +92,8 @@ def test_errors_and_thanks_stay_in_the_language(translated: TestClient, database
     shown = page(refused)
     assert shown.html["dir"] == "rtl"
     assert shown.select_one(".error-summary h2").get_text() == "توجد مشكلة"
-    assert shown.select_one(".error-summary a").get_text() == "اختر إجابة"
+    # The summary names the question, in the reader's language.
+    assert shown.select_one(".error-summary a").get_text() == "كم مرة تقرأ؟ – اختر إجابة"
     assert shown.form["action"] == path  # the language travels in the URL, not a cookie
     sent = translated.post(path, data={"_token": form_token(translated, path), "often": "daily"})
     assert sent.status_code == 303

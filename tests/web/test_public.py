@@ -7,8 +7,9 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from survey.db import Database
+from survey.definitions import load_file
 from survey.models import Response
-from tests.helpers import definition_from, form_token, load, post_form
+from tests.helpers import BUNDLED, definition_from, form_token, load, post_form
 
 FORM = "/s/libraries-abroad"
 
@@ -103,12 +104,15 @@ def test_an_invalid_submission_keeps_every_value_and_explains_each_error(
     assert summary is not None
     assert summary.get("role") == "alert"
     links = [(a["href"], a.get_text()) for a in summary.select("a")]
+    # Each problem names its question: "Choose an option" alone says not which.
+    label = {q.key: q.label for q in load_file(BUNDLED).questions}
     assert links == [
-        ("#visits_libraries", "Choose an option"),
-        ("#resources_other", "Describe your answer for 'Other'"),
+        ("#visits_libraries", f"{label['visits_libraries']} – Choose an option"),
+        ("#resources_other", f"{label['resources']} – Describe your answer for 'Other'"),
         (
             "#email",
-            "Enter an email address in the correct format, like name@example.com",
+            f"{label['email']} – Enter an email address in the correct format, like "
+            "name@example.com",
         ),
     ]
     for target, _ in links:

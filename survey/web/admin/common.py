@@ -13,6 +13,7 @@ from itsdangerous import BadSignature
 from sqlmodel import Session
 
 from survey import store
+from survey.definitions import SurveyDefinition
 from survey.filters import FilterError, ResponseFilter, filter_specs, parse_filter, search_keys
 from survey.i18n import LANGUAGES, N_, choose
 from survey.models import Survey
@@ -95,21 +96,39 @@ class SurveyView:
     search_keys: tuple[str, ...]  # answer keys of every version that a search looks in
 
 
-def survey_view(session: Session, slug: str) -> SurveyView:
+def survey_view(session: Session, slug: str, lang: str | None = None) -> SurveyView:
+    """The survey a staff URL names; with ``lang``, its title, labels and
+    options in that language where the survey has them (pages), else as
+    written (downloads keep one language whoever asks)."""
     survey = store.get_survey(session, slug=slug)
     if survey is None or survey.id is None:
         raise not_found(NO_SURVEY)
     versions = store.survey_versions(session, survey_id=survey.id)
-    parsed = {v.version: stored_questions(v.questions) for v in versions}
+    definition = SurveyDefinition.model_validate(survey.definition)
+    parsed = {v.version: _in_language(definition, v.questions, lang) for v in versions}
+    current = definition.localized(lang) if lang else definition
     return SurveyView(
         survey=survey,
         id=survey.id,
         slug=survey.slug,
-        title=survey.definition.get("title", survey.slug),
-        questions=stored_questions(survey.definition.get("questions", [])),
+        title=current.title,
+        questions=list(current.questions),
         versions=parsed,
         search_keys=search_keys(parsed.values()),
     )
+
+
+def _in_language(
+    definition: SurveyDefinition, questions: list[dict[str, Any]], lang: str | None
+) -> list[BaseQuestion]:
+    """A version's questions, with today's translations of their texts."""
+    if lang is None or lang == definition.lang or lang not in definition.translations:
+        return stored_questions(questions)
+    try:
+        document = definition.model_dump(mode="json") | {"questions": questions}
+        return list(SurveyDefinition.model_validate(document).localized(lang).questions)
+    except ValueError:  # an old version that no longer passes today's checks
+        return stored_questions(questions)
 
 
 def response_filter(request: Request, view: SurveyView) -> ResponseFilter:

@@ -41,7 +41,7 @@ def responses(
     before: Cursor = None,
     after: Cursor = None,
 ) -> Response:
-    view = survey_view(session, slug)
+    view = survey_view(session, slug, staff_lang(request))
     where = response_filter(request, view)
     conn = session.connection()
     total = store.count_responses(conn, survey_id=view.id, where=where)
@@ -70,9 +70,9 @@ def responses(
     )
 
 
-def _one(session: Session, slug: str, response_id: int) -> dict[str, Any]:
+def _one(request: Request, session: Session, slug: str, response_id: int) -> dict[str, Any]:
     """A response with its survey and the questions of the version it answered."""
-    view = survey_view(session, slug)
+    view = survey_view(session, slug, staff_lang(request))
     row = store.get_response(session.connection(), survey_id=view.id, response_id=response_id)
     if row is None:
         raise not_found(NO_RESPONSE)
@@ -83,7 +83,11 @@ def _one(session: Session, slug: str, response_id: int) -> dict[str, Any]:
 def one_response(
     request: Request, staff: StaffDep, session: SessionDep, slug: str, response_id: int
 ) -> Response:
-    context = _one(session, slug, response_id) | {"deleted": False}
+    context = _one(request, session, slug, response_id)
+    newer, older = store.neighbours(
+        session.connection(), survey_id=context["survey"].id, response_id=response_id
+    )
+    context |= {"deleted": False, "newer": newer, "older": older}
     return page(request, "admin/response.html", staff, context)
 
 
@@ -92,13 +96,15 @@ def confirm_delete(
     request: Request, staff: AdminDep, session: SessionDep, slug: str, response_id: int
 ) -> Response:
     """The step before deleting: what will go, and a button to confirm."""
-    return page(request, "admin/response_delete.html", staff, _one(session, slug, response_id))
+    return page(
+        request, "admin/response_delete.html", staff, _one(request, session, slug, response_id)
+    )
 
 
 @router.post("/surveys/{slug}/responses/{response_id}/delete")
 def delete_response(request: Request, staff: AdminDep, slug: str, response_id: int) -> Response:
     with database_of(request).begin(write=True) as session:
-        view = survey_view(session, slug)
+        view = survey_view(session, slug, staff_lang(request))
         if not store.delete_response(session, survey_id=view.id, response_id=response_id):
             raise not_found(NO_RESPONSE)
         audit(session, request, staff, "delete_response", survey_slug=slug, response_id=response_id)
@@ -109,7 +115,7 @@ def delete_response(request: Request, staff: AdminDep, slug: str, response_id: i
 
 @router.get("/surveys/{slug}/summary", response_class=HTMLResponse)
 def summary(request: Request, staff: StaffDep, session: SessionDep, slug: str) -> Response:
-    view = survey_view(session, slug)
+    view = survey_view(session, slug, staff_lang(request))
     where = response_filter(request, view)
     lang = staff_lang(request)
     result = summarise(

@@ -18,6 +18,7 @@ from survey.web.admin.common import (
     page,
     router,
     see_other_with_notice,
+    staff_lang,
     survey_view,
 )
 from survey.web.deps import SessionDep, database_of
@@ -29,7 +30,7 @@ NO_SUBMISSION = N_("There is no such submission.")
 
 @router.get("/surveys/{slug}/spam", response_class=HTMLResponse)
 def spam_folder(request: Request, staff: StaffDep, session: SessionDep, slug: str) -> Response:
-    view = survey_view(session, slug)
+    view = survey_view(session, slug, staff_lang(request))
     held = store.list_spam(session, survey_id=view.id)
     return page(
         request,
@@ -73,7 +74,7 @@ def restore_spam(
 def _with_problems(
     request: Request, staff: Staff, session: Session, slug: str, problems: dict[str, str]
 ) -> Response:
-    view = survey_view(session, slug)
+    view = survey_view(session, slug, staff_lang(request))
     held = store.list_spam(session, survey_id=view.id)
     return page(
         request,

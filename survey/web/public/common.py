@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from survey.definitions import SurveyDefinition
 from survey.i18n import N_, choose
 from survey.web.cache import LiveSurvey
 from survey.web.deps import public_base
@@ -90,7 +91,7 @@ def form_context(
     token: str,
     values: FormValues,
     errors: dict[str, str],
-    error_list: list[tuple[str, str]],
+    error_list: list[tuple[str, str, str]],
 ) -> dict[str, Any]:
     return {
         "survey": live.in_language(lang),
@@ -117,9 +118,9 @@ def form_again(
     status_code: int = 422,
 ) -> Response:
     """The form shown again with what the person sent, and why (422 by default)."""
-    error_list = _errors_in_page_order(live, errors)
+    error_list = _errors_in_page_order(live.in_language(lang), errors)
     if notice:
-        error_list.insert(0, ("", notice))
+        error_list.insert(0, ("", notice, ""))
     context = form_context(
         live,
         view,
@@ -135,12 +136,16 @@ def form_again(
     return response
 
 
-def _errors_in_page_order(live: LiveSurvey, errors: dict[str, str]) -> list[tuple[str, str]]:
+def _errors_in_page_order(
+    survey: SurveyDefinition, errors: dict[str, str]
+) -> list[tuple[str, str, str]]:
+    """(field, message, the question it is about) in the order of the page:
+    the summary names the question, as "Choose an option" alone cannot."""
     order = []
-    for question in live.definition.questions:
+    for question in survey.questions:
         for key in (question.key, f"{question.key}_other"):
             if key in errors:
-                order.append((key, errors[key]))
+                order.append((key, errors[key], question.label))
     return order
 
 
