@@ -21,6 +21,9 @@ class CsvOptions:
     # beside the joined cell, as statistics packages want them.
     multi_columns: bool = False
     filter: ResponseFilter = field(default_factory=ResponseFilter)
+    # "labels": a choice's cell is its label ("Canada") in ``lang``, not its code ("CA").
+    values: Literal["codes", "labels"] = "codes"
+    lang: str = "en"
 
 
 def format_time(moment: datetime) -> str:

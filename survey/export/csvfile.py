@@ -17,7 +17,16 @@ from survey import store
 from survey.db import Database
 from survey.export.common import BATCH_ROWS, FIXED_COLUMNS, CsvOptions, format_time
 from survey.questions import Column
-from survey.questions.cells import CONVERTERS, cell, csv_safe, question_columns, text_cell
+from survey.questions.cells import (
+    CONVERTERS,
+    Labels,
+    answer_labels,
+    cell,
+    csv_safe,
+    export_cell,
+    question_columns,
+    text_cell,
+)
 
 
 def _quoted(text: str) -> str:
@@ -96,11 +105,17 @@ def csv_from_database(
         columns = question_columns(v.questions for v in versions)
         current = versions[0]
         assert current.id is not None
-        if options.multi_columns:
+        if options.multi_columns or options.values == "labels":
+            # Cell by cell in Python: the stored cells hold codes, one per question.
+            labels = (
+                answer_labels((v.questions for v in versions), options.lang)
+                if options.values == "labels"
+                else None
+            )
             rows = store.iter_answer_rows(
                 session.connection(), survey_id=survey_id, where=options.filter
             )
-            yield from _expanded_csv_chunks(rows, columns=columns, options=options)
+            yield from _expanded_csv_chunks(rows, columns=columns, options=options, labels=labels)
             return
         yield from csv_chunks(
             store.iter_export_rows(
@@ -116,13 +131,13 @@ def csv_from_database(
         )
 
 
-def expanded_header(columns: list[Column], *, labels: bool) -> list[str]:
+def expanded_header(columns: list[Column], *, labels: bool, spread: bool = True) -> list[str]:
     """The question columns, with a multiple choice spread out: its joined
     cell, then ``key.value`` (0 or 1) per option, then ``key_other``."""
     names: list[str] = []
     for column in columns:
         names.append(column.label if labels else column.key)
-        if not column.options:
+        if not column.options or not spread:
             continue
         for value, label in column.options:
             names.append(f"{column.label}: {label}" if labels else f"{column.key}.{value}")
@@ -131,30 +146,48 @@ def expanded_header(columns: list[Column], *, labels: bool) -> list[str]:
     return names
 
 
-def expanded_cells(columns: list[Column], answers: dict[str, Any]) -> list[Any]:
+def expanded_cells(
+    columns: list[Column],
+    answers: dict[str, Any],
+    *,
+    labels: Labels | None = None,
+    defuse: bool = True,
+    spread: bool = True,
+) -> list[Any]:
     """One response's cells for ``expanded_header``: numbers stay numbers, text
-    is defused like every spreadsheet cell, an unanswered question is empty."""
+    is defused like every spreadsheet cell (unless ``defuse`` is off), an
+    unanswered question is empty; with ``labels``, choices read as labels."""
     cells: list[Any] = []
     for column in columns:
-        cells.append(cell(column, answers))
-        if not column.options:
+        cells.append(
+            cell(column, answers)
+            if labels is None and defuse
+            else export_cell(column, answers, labels=labels, defuse=defuse)
+        )
+        if not column.options or not spread:
             continue
         chosen = answers.get(column.key)
         for value, _label in column.options:
             cells.append((1 if value in chosen else 0) if isinstance(chosen, list) else "")
         if column.other:
-            cells.append(text_cell(answers.get(f"{column.key}_other")))
+            other = answers.get(f"{column.key}_other")
+            cells.append(text_cell(other) if defuse else "" if other is None else other)
     return cells
 
 
 def _expanded_csv_chunks(
-    rows: Iterable[store.AnswerRow], *, columns: list[Column], options: CsvOptions
+    rows: Iterable[store.AnswerRow],
+    *,
+    columns: list[Column],
+    options: CsvOptions,
+    labels: Labels | None,
 ) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     if options.bom:
         buffer.write("\ufeff")
-    names = expanded_header(columns, labels=options.header == "labels")
+    spread = options.multi_columns
+    names = expanded_header(columns, labels=options.header == "labels", spread=spread)
     writer.writerow([*FIXED_COLUMNS, *(csv_safe(name) for name in names)])
     for count, row in enumerate(rows, start=1):
         writer.writerow(
@@ -164,7 +197,7 @@ def _expanded_csv_chunks(
                 row.version,
                 text_cell(row.source),
                 row.language or "",
-                *expanded_cells(columns, row.answers),
+                *expanded_cells(columns, row.answers, labels=labels, spread=spread),
             ]
         )
         if count % BATCH_ROWS == 0:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from survey.questions import BaseQuestion, stored_questions
@@ -92,6 +92,55 @@ def value_at(column: Column, answers: dict[str, Any]) -> Any:
 
 def cell(column: Column, answers: dict[str, Any]) -> Any:
     return CONVERTERS[column.kind](value_at(column, answers))
+
+
+Labels = Mapping[str, Mapping[str, str]]
+
+
+def answer_labels(
+    versions_newest_first: Iterable[Iterable[Any]], lang: str
+) -> dict[str, dict[str, str]]:
+    """Question key -> {stored value: label} for every question with choices
+    (choice, yes/no, country, consent, matrix columns), the newest wording winning."""
+    labels: dict[str, dict[str, str]] = {}
+    for questions in versions_newest_first:
+        for question in stored_questions(list(questions)):
+            choices = question.choices(lang)
+            if choices and question.key not in labels:
+                labels[question.key] = dict(choices)
+    return labels
+
+
+def export_cell(
+    column: Column, answers: dict[str, Any], *, labels: Labels | None = None, defuse: bool = True
+) -> Any:
+    """A column's cell for the downloads: with ``labels``, a choice reads as its
+    label ("Yes, whenever I can", "Canada") instead of its code; without
+    ``defuse`` text is left as it is (Excel, which marks such cells as text)."""
+    value = value_at(column, answers)
+    names = labels.get(column.json_path[0]) if labels else None
+    if names is not None and column.kind != NUMBER and value is not None:
+        value = _labelled(column, answers, names)
+    elif column.kind in (BOOLEAN, NUMBER):
+        return CONVERTERS[column.kind](value)
+    if value is None:
+        return ""
+    return text_cell(value) if defuse else value
+
+
+def _labelled(column: Column, answers: dict[str, Any], names: Mapping[str, str]) -> Any:
+    raw: Any = answers
+    for part in column.json_path:
+        raw = raw.get(part) if isinstance(raw, dict) else None
+    if isinstance(raw, list):
+        other = answers.get(f"{column.key}_other")
+        return "; ".join(
+            f"{names.get(OTHER, OTHER)}: {other}"
+            if item == OTHER and other is not None
+            else names.get(str(item), str(item))
+            for item in raw
+        )
+    return names.get("true" if raw is True else str(raw), str(raw))
 
 
 def render_cells(columns: list[Column], answers: dict[str, Any]) -> str:

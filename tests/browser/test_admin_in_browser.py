@@ -71,7 +71,8 @@ def test_librarian_filters_reads_and_downloads(page, answered: Server, tmp_path:
     page.get_by_role("link", name="Libraries Abroad").click()
     assert "3 responses" in page.locator(".result-count").inner_text()
 
-    page.get_by_label("Are you visiting other libraries when you go on vacation?").select_option(
+    filters = page.get_by_role("search", name="Filter responses")
+    filters.get_by_label("Are you visiting other libraries when you go on vacation?").select_option(
         "sometimes"
     )
     page.get_by_role("button", name="Apply filters").click()
@@ -87,8 +88,16 @@ def test_librarian_filters_reads_and_downloads(page, answered: Server, tmp_path:
         target = tmp_path / info.value.suggested_filename
         info.value.save_as(target)
         downloads[value] = target
-    rows = list(csv.DictReader(io.StringIO(downloads["csv"].read_text(encoding="utf-8"))))
-    assert sorted(r["lessons"] for r in rows) == ["<b>Maker</b> spaces", "Quiet rooms"]
+    # As the form starts: the question text, the answers' labels, a byte-order mark.
+    text = downloads["csv"].read_text(encoding="utf-8")
+    assert text.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
+    assert sorted(r["What are you learning?"] for r in rows) == [
+        "<b>Maker</b> spaces",
+        "Quiet rooms",
+    ]
+    visits = "Are you visiting other libraries when you go on vacation?"
+    assert {r[visits] for r in rows} == {"Sometimes"}
     sheet = load_workbook(downloads["xlsx"], read_only=True).active
     assert sheet.max_row == 3  # header and the two filtered responses
     lines = downloads["jsonl"].read_text(encoding="utf-8").splitlines()

@@ -729,3 +729,24 @@ def test_a_response_links_to_its_neighbours_and_says_where_it_came_from(
         div.dt.get_text(): div.dd.get_text() for div in newer.select(".summary-list > div")
     }
     assert sent_from["Sent from"] == "The JSON API (or an import)"
+
+
+def test_staff_choose_the_table_columns_and_they_stay_in_the_links(
+    admin: TestClient, database: Database
+) -> None:
+    for n in range(52):
+        add_response(
+            database,
+            answers={"visits_libraries": "often", "name": f"Reader {n}", "email": f"r{n}@x.org"},
+        )
+    shown = page(admin.get(f"/admin/surveys/{SLUG}/responses?col=email&col=name&q=Reader"))
+    headers = [th.get_text() for th in shown.select("table thead th")]
+    assert headers == ["Response", "Sent", "Your name", "Your email address"]
+    assert shown.select("table tbody tr")[0].select("td")[-1].get_text() == "r51@x.org"
+    older = shown.select_one("nav.pager a[rel=next]")["href"]
+    assert "col=email" in older
+    assert "col=name" in older
+    assert "q=Reader" in older
+    # The filter form keeps them too.
+    kept = [i["value"] for i in shown.select("form.filters input[name=col]")]
+    assert kept == ["name", "email"]

@@ -184,16 +184,66 @@ def test_xlsx_download_reads_back_with_openpyxl(admin: TestClient, answered: lis
     assert response.headers["content-type"].startswith(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    sheet = load_workbook(io.BytesIO(response.content), read_only=True).active
+    sheet = load_workbook(io.BytesIO(response.content)).active
     rows = [list(r) for r in sheet.iter_rows(values_only=True)]
     header, *data = rows
-    assert header[:4] == ["response_id", "submitted_at", "survey_version", "source"]
+    assert header[:4] == ["response_id", "submitted_at (UTC)", "survey_version", "source"]
     assert [r[0] for r in data] == answered[:2]
     by_name = [dict(zip(header, r, strict=True)) for r in data]
     assert by_name[0]["based_in"] == "CA"
     assert by_name[0]["resources.webinars"] == 1
-    assert by_name[1]["resources_other"] == '\'=HYPERLINK("http://evil.example")'
-    assert by_name[0]["submitted_at"].year >= 2026  # a real date cell, not text
+    # Text as typed, no visible apostrophe: Excel's quote prefix marks it as text.
+    other = header.index("resources_other") + 1
+    assert by_name[1]["resources_other"] == '=HYPERLINK("http://evil.example")'
+    assert sheet.cell(row=3, column=other).quotePrefix
+    assert sheet.cell(row=3, column=other).data_type == "s"
+    assert by_name[0]["submitted_at (UTC)"].year >= 2026  # a real date cell, not text
+    assert sheet.auto_filter.ref == f"A1:{sheet.cell(row=1, column=len(header)).column_letter}3"
+    assert sheet.freeze_panes == "A2"
+    assert sheet.column_dimensions["B"].width >= 18
+
+
+def test_downloads_default_to_question_text_and_answer_labels(
+    admin: TestClient, answered: list[int]
+) -> None:
+    form = BeautifulSoup(admin.get(f"/admin/surveys/{SLUG}/responses").text, "html.parser")
+    download = form.select_one("form.download")
+    # At the top: before the table of responses.
+    assert form.select_one("form.download, table").name == "form"
+    sent = {
+        field["name"]: field.get("value")
+        for field in download.select("input[type=checkbox][checked], select option[selected]")
+        if field.get("name")
+    }
+    chosen = {
+        select["name"]: select.select_one("option[selected]")["value"]
+        for select in download.select("select")
+        if select.select_one("option[selected]")
+    }
+    assert chosen == {"header": "labels", "values": "labels"}
+    assert sent == {"bom": "true"}
+    csv_text = admin.get(f"{DOWNLOAD}?format=csv&header=labels&values=labels&bom=true").text
+    assert csv_text.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(csv_text.lstrip("\ufeff"))))
+    first = rows[0]
+    assert first["Are you visiting other libraries when you go on vacation?"] == (
+        "Yes, whenever I can"
+    )
+    assert first["Where are you based?"] == "Canada"
+    assert first["How have you been using our resources?"] == (
+        "Webinars and online learning; Booklists and awards"
+    )
+    # "Other" with its text, and the text still defused in a CSV cell.
+    assert rows[1]["How have you been using our resources?"] == (
+        'Webinars and online learning; Other: =HYPERLINK("http://evil.example")'
+    )
+    workbook = admin.get(f"{DOWNLOAD}?format=xlsx&values=labels").content
+    sheet = load_workbook(io.BytesIO(workbook)).active
+    header, first_row, *_ = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert dict(zip(header, first_row, strict=True))["based_in"] == "Canada"
+    # Codes stay available, and stay the default of a bare address (scripts).
+    coded = list(csv.DictReader(io.StringIO(admin.get(f"{DOWNLOAD}?format=csv").text)))
+    assert coded[0]["based_in"] == "CA"
 
 
 def test_jsonl_download_keeps_answers_exactly(admin: TestClient, answered: list[int]) -> None:

@@ -41,6 +41,7 @@ def download(
     header: Literal["keys", "labels"] = "keys",
     bom: bool = False,
     multi: Literal["joined", "columns"] = "joined",
+    values: Literal["codes", "labels"] = "codes",
 ) -> Response:
     view = survey_view(session, slug)
     where = response_filter(request, view)
@@ -59,7 +60,15 @@ def download(
             filters=where.describe(),
             rows=rows,
         )
-    options = CsvOptions(header=header, bom=bom, multi_columns=multi == "columns", filter=where)
+    options = CsvOptions(
+        header=header,
+        bom=bom,
+        multi_columns=multi == "columns",
+        filter=where,
+        values=values,
+        # Labels in the survey's own language, as its question texts are.
+        lang=str(view.survey.definition.get("lang", "en")),
+    )
     filename = download_filename(slug, utcnow(), format)
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
     if format == "xlsx":

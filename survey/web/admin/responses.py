@@ -48,7 +48,11 @@ def responses(
     rows, more = store.page_of_responses(
         conn, survey_id=view.id, where=where, before=before, after=after, size=PAGE_SIZE
     )
-    query = where.query_items()
+    # The columns the staff member chose (?col=KEY, kept in every link), else the first four.
+    chosen = request.query_params.getlist("col")
+    shown = [q for q in view.questions if q.key in chosen] or view.questions[:4]
+    columns = [("col", q.key) for q in shown] if chosen else []
+    query = [*where.query_items(), *columns]
     older = newer = None
     if rows and (more or after is not None):
         older = "?" + urlencode([*query, ("before", rows[-1].id)])
@@ -64,7 +68,9 @@ def responses(
             "rows": rows,
             "older": older,
             "newer": newer,
-            "shown_questions": view.questions[:4],
+            "shown_questions": shown,
+            "column_query": urlencode(columns),
+            "columns": columns,
             "deleted": notice(request, "deleted"),
         },
     )
