@@ -77,12 +77,14 @@ def summarise(
             )
 
     def newest() -> dict[str, list[tuple[int, str]]]:
+        # The latest written answers: of text questions, and choices' "Other" texts.
         with database.engine.connect() as conn:
             return {
                 q.key: store.latest_answers(
-                    conn, survey_id=survey_id, where=where, path=(q.key,), limit=latest
+                    conn, survey_id=survey_id, where=where, path=(key,), limit=latest
                 )
-                for q in texts
+                for q in questions
+                if (key := q.written_key()) is not None
             }
 
     if database.settings.is_sqlite:

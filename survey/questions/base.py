@@ -290,6 +290,11 @@ class BaseQuestion(BaseModel):
             for value, label in self.choices(lang)
         ]
 
+    def written_key(self) -> str | None:
+        """The answer key whose latest texts the summary lists under this
+        question: a text question's own, a choice's "Other" text; None: none."""
+        return self.key if self.summary_shape == LATEST else None
+
     def search_keys(self) -> list[str]:
         """Answer keys the staff search looks through."""
         return [self.key] if self.searchable else []

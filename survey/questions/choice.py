@@ -89,6 +89,9 @@ class MultipleChoiceQuestion(_Choice):
         values = [option.value for option in self.options]
         return [*values, OTHER] if self.allow_other else values
 
+    def written_key(self) -> str | None:
+        return self.other_key if self.allow_other else None
+
     def form_choices(self) -> list[tuple[str, str]]:
         """The options as boxes; "Other" has a box and a text field of its own."""
         return [(option.value, option.label) for option in self.options]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,6 +39,7 @@ def make_templates() -> Jinja2Templates:
     )
     env.globals["country_choices"] = country_choices
     env.filters["as_list"] = _as_list
+    env.filters["text_direction"] = text_direction
     env.filters["isolated"] = _isolated
     env.filters["iso_time"] = format_time
     env.filters["number"] = _number
@@ -70,6 +72,18 @@ def _isolated(value: object) -> Markup:
     """A value set into a sentence as its own direction (an email address or a
     slug inside Arabic text): ``{{ _("For %(email)s") | e | format(email=x | isolated) }}``."""
     return Markup("<bdi>{}</bdi>").format(value)
+
+
+def text_direction(text: str) -> str:
+    """ "rtl" or "ltr": the direction of a text's first letter of a script with
+    one (as dir="auto" decides), for where HTML's isolation does not reach (SVG)."""
+    for char in text:
+        kind = unicodedata.bidirectional(char)
+        if kind in ("R", "AL"):
+            return "rtl"
+        if kind == "L":
+            return "ltr"
+    return "ltr"
 
 
 def _as_list(values: Any) -> list[str]:

@@ -134,3 +134,49 @@ def test_librarian_deletes_one_response_and_erases_a_person(page, answered: Serv
     page.get_by_role("link", name="Audit trail").click()
     actions = page.locator("tbody tr td:nth-child(3)").all_inner_texts()
     assert actions[:3] == ["erase", "delete response", "sign in"]
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_summary_charts_keep_their_labels_inside_and_off_the_bars(  # type: ignore[no-untyped-def]
+    chromium_browser, answered: Server, lang: str
+) -> None:
+    context = chromium_browser.new_context(locale=lang)
+    page = context.new_page()
+    try:
+        page.goto(f"{answered.url}/admin/login")
+        page.locator("#email").fill("librarian@example.org")
+        page.locator("#password").fill(STAFF_PASSWORD)
+        page.locator("main form button[type=submit]").click()
+        page.wait_for_url(f"{answered.url}/admin")
+        page.goto(f"{answered.url}/admin/surveys/libraries-abroad/summary")
+        problems = page.evaluate(
+            """() => {
+              const found = [];
+              for (const svg of document.querySelectorAll('svg.bar-chart')) {
+                const width = svg.viewBox.baseVal.width;
+                const texts = [...svg.querySelectorAll('text')];
+                const bars = [...svg.querySelectorAll('rect.bar')];
+                for (const text of texts) {
+                  const box = text.getBBox();
+                  if (box.x < -2 || box.x + box.width > width + 2)
+                    found.push(`outside: ${text.textContent} ${box.x} ${box.width}`);
+                }
+                // Each percentage sits beside its bar, not over it.
+                svg.querySelectorAll('text.bar-value').forEach((text, i) => {
+                  const value = text.getBBox(), bar = bars[i].getBBox();
+                  const overlaps = value.x < bar.x + bar.width - 0.5
+                    && value.x + value.width > bar.x + 0.5;
+                  if (bar.width > 0 && overlaps)
+                    found.push(`over its bar: ${text.textContent}`);
+                });
+              }
+              return found;
+            }"""
+        )
+        assert page.locator("svg.bar-chart").count() >= 3
+        assert problems == []
+        assert page.locator("html").get_attribute("lang") == lang
+        if lang == "ar":  # the survey's own Arabic texts, not the English ones
+            assert "مكتبات في الخارج" in page.locator("h1").inner_text()
+    finally:
+        context.close()

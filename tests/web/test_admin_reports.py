@@ -120,13 +120,21 @@ def test_the_summary_draws_accessible_svg_charts_and_lists_text_answers(
     assert title["id"] == chart["aria-labelledby"]
     assert "visiting other libraries" in title.get_text()
     widths = [float(rect["width"]) for rect in chart.select("rect")]
-    assert widths == [90.0, 45.0, 45.0]  # 50%, 25%, 25% of 180
+    assert widths == [240.0, 120.0, 120.0]  # 50%, 25%, 25% of 480
     lessons = shown.select_one('section[aria-labelledby="summary-lessons"]')
     assert [q.get_text() for q in lessons.select("blockquote")] == [
         "Maker spaces",
         "Story time outdoors",
     ]
     assert "2 of 4 answered" in lessons.get_text()
+    every = lessons.find("a", string="Every answer to this question, in the responses table")
+    assert every["href"] == f"/admin/surveys/{SLUG}/responses?col=lessons"
+    # A choice's "Other" texts are listed under it, not only on each response.
+    resources = shown.select_one('section[aria-labelledby="summary-resources"]')
+    assert [q.get_text() for q in resources.select("blockquote")] == [
+        '=HYPERLINK("http://evil.example")'
+    ]
+    assert "Latest “Other” answers" in resources.get_text()
     assert not shown.find("script", src=lambda s: s and "chart" in s)  # no chart library
 
 
