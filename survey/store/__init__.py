@@ -42,6 +42,7 @@ from survey.store.responses import (
 from survey.store.secrets import app_secret
 from survey.store.spam import (
     count_spam,
+    delete_all_spam,
     delete_spam,
     get_spam,
     insert_spam,
@@ -111,6 +112,7 @@ __all__ = [
     "create_token",
     "create_user",
     "current_version",
+    "delete_all_spam",
     "delete_draft",
     "delete_response",
     "delete_spam",

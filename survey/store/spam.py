@@ -80,3 +80,11 @@ def count_spam(session: Session, *, survey_id: int) -> dict[str, int]:
 def delete_spam(session: Session, *, spam: SpamSubmission) -> None:
     session.delete(spam)
     session.flush()
+
+
+def delete_all_spam(session: Session, *, survey_id: int) -> int:
+    """Empty a survey's spam folder; how many submissions went."""
+    result = session.execute(
+        sa.delete(SpamSubmission).where(col(SpamSubmission.survey_id) == survey_id)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -71,6 +71,7 @@ def test_librarian_filters_reads_and_downloads(page, answered: Server, tmp_path:
     page.get_by_role("link", name="Libraries Abroad").click()
     assert "3 responses" in page.locator(".result-count").inner_text()
 
+    page.get_by_text("Filter responses", exact=True).first.click()  # folded away until used
     filters = page.get_by_role("search", name="Filter responses")
     filters.get_by_label("Are you visiting other libraries when you go on vacation?").select_option(
         "sometimes"

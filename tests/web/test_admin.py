@@ -209,6 +209,8 @@ ADMIN_ROUTES = {
     ("GET", "/admin/surveys/{slug}/responses/{response_id}/delete"),
     ("POST", "/admin/surveys/{slug}/responses/{response_id}/delete"),
     ("POST", "/admin/surveys/{slug}/spam/{spam_id}/restore"),
+    ("POST", "/admin/surveys/{slug}/spam/{spam_id}/delete"),
+    ("POST", "/admin/surveys/{slug}/spam/delete"),
     ("GET", "/admin/erase"),
     ("POST", "/admin/erase/check"),
     ("POST", "/admin/erase"),
@@ -332,6 +334,12 @@ def test_every_admin_route_checks_the_role_on_the_server(
     # changes, deleting last of what others need.
     gets = sorted(r for r in ADMIN_ROUTES if r[0] == "GET")
     for method, path in [*gets, *sorted(set(ADMIN_ROUTES) - set(gets), reverse=True)]:
+        if method == "POST" and "{spam_id}" in path:
+            # Restoring or deleting a submission uses it up: one held for each.
+            with database.write_connection() as conn:
+                insert_spam(conn, survey_id=1, reason="honeypot", fields={}, source=None)
+                held = conn.exec_driver_sql("SELECT max(id) FROM spam_submission").scalar_one()
+            values["{spam_id}"] = str(held)
         status = call("admin", method, path)
         # Past the role check: the page, its redirect, or the form's own answer to
         # the walk's empty fields (400/422; 409 for a draft saved from no revision).

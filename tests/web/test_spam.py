@@ -130,3 +130,41 @@ def test_spam_that_is_not_a_valid_answer_stays_in_the_folder(
     assert refused.status_code == 422
     assert "visits_libraries: Choose an option" in refused.text
     assert stored_answers(database) == []
+
+
+def test_the_folder_names_the_questions_and_admins_delete_spam(
+    client: TestClient, database: Database
+) -> None:
+    from tests.helpers import ADMIN_EMAIL, create_staff, csrf_token, sign_in
+
+    for n in range(3):
+        fields = {
+            "_token": form_token(client, FORM),
+            "_homepage": "http://cheap-pills.example",
+            "lessons": f"Buy now {n}",
+            "resources": ["other"],
+            "resources_other": "pills",
+        }
+        assert client.post(FORM, data=fields).status_code == 303
+    create_staff(database, ADMIN_EMAIL, "admin")
+    sign_in(client, ADMIN_EMAIL)
+    folder = BeautifulSoup(client.get("/admin/surveys/libraries-abroad/spam").text, "html.parser")
+    names = {dt.get_text() for dt in folder.select(".spam-item dt")}
+    assert "What are you learning?" in names
+    assert "How have you been using our resources? – “Other”, in their words" in names
+    assert "The hidden field (people never see it; bots fill it)" in names
+    assert not {"_homepage", "lessons", "resources_other"} & names
+    token = csrf_token(client, "/admin/surveys/libraries-abroad/spam")
+    one = client.post("/admin/surveys/libraries-abroad/spam/1/delete", data={"_csrf": token})
+    assert one.status_code == 303
+    assert spam_count(database) == {"honeypot": 2}
+    # "Delete all" needs its box ticked.
+    unticked = client.post("/admin/surveys/libraries-abroad/spam/delete", data={"_csrf": token})
+    assert unticked.status_code == 303
+    assert spam_count(database) == {"honeypot": 2}
+    emptied = client.post(
+        "/admin/surveys/libraries-abroad/spam/delete", data={"_csrf": token, "confirm": "yes"}
+    )
+    assert "2 submissions were deleted." in client.get(emptied.headers["location"]).text
+    assert spam_count(database) == {}
+    assert stored_answers(database) == []
