@@ -24,8 +24,8 @@ def form_url(base_url: str, slug: str) -> str:
     return f"{base_url.rstrip('/')}/s/{quote(slug)}"
 
 
-def iframe_html(base_url: str, slug: str, title: str) -> str:
-    src = form_url(base_url, slug) + "?embed=1"
+def iframe_html(base_url: str, slug: str, title: str, lang: str | None = None) -> str:
+    src = form_url(base_url, slug) + "?embed=1" + (f"&lang={lang}" if lang else "")
     return (
         f'<iframe src="{escape(src)}" title="{escape(title)}" width="100%" '
         f'height="{IFRAME_HEIGHT}" loading="lazy" style="border:0;max-width:100%"></iframe>'

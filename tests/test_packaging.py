@@ -43,6 +43,7 @@ def installed_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "survey/_templates/errors/error.html",
         "survey/_alembic/env.py",
         "survey/static/survey.css",
+        "survey/static/staff.css",
         "survey/surveys/libraries-abroad.yaml",
     ):
         assert expected in names

@@ -28,13 +28,32 @@
     frames.push(frame);
   }
 
+  function frameOf(source) {
+    for (var i = 0; i < frames.length; i++) {
+      if (frames[i].contentWindow === source) return frames[i];
+    }
+    return null;
+  }
+
   window.addEventListener("message", function (event) {
     var data = event.data;
-    if (event.origin !== origin || !data || data.type !== "reader-survey:height") return;
-    var height = Math.ceil(Number(data.height));
-    if (!(height > 0 && height < 100000)) return;
-    for (var i = 0; i < frames.length; i++) {
-      if (frames[i].contentWindow === event.source) frames[i].style.height = height + "px";
+    if (event.origin !== origin || !data) return;
+    var frame = frameOf(event.source);
+    if (!frame) return;
+    if (data.type === "reader-survey:height") {
+      var height = Math.ceil(Number(data.height));
+      if (height > 0 && height < 100000) frame.style.height = height + "px";
+    } else if (data.type === "reader-survey:show") {
+      // After a send the frame's content changed: its top comes into view
+      // (once its new height is in place), smoothly unless the reader asked
+      // for less motion.
+      var still = window.matchMedia && matchMedia("(prefers-reduced-motion: reduce)").matches;
+      setTimeout(function () {
+        var top = frame.getBoundingClientRect().top;
+        if (top < 0 || top > window.innerHeight * 0.5) {
+          frame.scrollIntoView({ block: "start", behavior: still ? "auto" : "smooth" });
+        }
+      }, 50);
     }
   });
 

@@ -15,4 +15,28 @@
   if (window.ResizeObserver) new ResizeObserver(report).observe(document.body);
   window.addEventListener("load", report);
   report();
+
+  // A frame sandboxed without forms (WordPress's embeds of other sites) has
+  // an opaque origin, "null", and its Send button would do nothing: the
+  // reader gets a link to the form in a tab of its own instead.
+  if (window.origin === "null") {
+    var note = document.querySelector("[data-sandboxed-note]");
+    var send = document.querySelector("[data-survey-form] button[type=submit]");
+    if (note && send) {
+      note.hidden = false;
+      send.hidden = true;
+    }
+  }
+
+  // After a send (the thanks, the form again with its problems, the closed
+  // page) the frame has changed height under the reader: ask the host page
+  // to bring its top into view, and give the news the focus.
+  if (document.body.hasAttribute("data-after-send")) {
+    var news = document.querySelector("[data-error-summary]") || document.querySelector("main h1");
+    if (news) {
+      if (!news.hasAttribute("tabindex")) news.setAttribute("tabindex", "-1");
+      news.focus({ preventScroll: true });
+    }
+    window.parent.postMessage({ type: "reader-survey:show" }, "*");
+  }
 })();

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 
 from survey import store
+from survey.definitions import SurveyDefinition
 from survey.resources import STATIC_DIR
 from survey.snippets import IFRAME_HEIGHT, iframe_html
 from survey.web.deps import SessionDep, public_base
@@ -58,14 +59,18 @@ def oembed(
     survey = store.get_survey(session, slug=segments[1])
     if survey is None:
         raise HTTPException(status_code=404, detail="That address is not a survey of this site.")
-    title = str(survey.definition["title"])
+    # The address's own ?lang= (a post in French embeds the French form).
+    asked = parse_qs(parts.query).get("lang", [""])[0]
+    definition = SurveyDefinition.model_validate(survey.definition)
+    lang = asked if asked in definition.languages else None
+    title = definition.localized(lang).title if lang else definition.title
     body: dict[str, Any] = {
         "version": "1.0",
         "type": "rich",
         "provider_name": "reader-survey",
         "provider_url": base,
         "title": title,
-        "html": iframe_html(base, survey.slug, title),
+        "html": iframe_html(base, survey.slug, title, lang),
         "width": min(maxwidth, 800) if maxwidth else 800,
         "height": IFRAME_HEIGHT,
     }

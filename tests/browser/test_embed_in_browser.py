@@ -229,3 +229,86 @@ def test_a_plain_iframe_works_without_the_script(  # type: ignore[no-untyped-def
     frame.get_by_text("Your answers have been sent").wait_for()
     [row] = exported(app, "libraries-abroad")
     assert row["visits_libraries"] == "often"
+
+
+@pytest.mark.parametrize("motion", ["no-preference", "reduce"])
+def test_after_sending_the_frame_comes_into_view_with_the_news_focused(  # type: ignore[no-untyped-def]
+    chromium_browser, app: Server, blogs: tuple[Blog, Blog], motion: str
+) -> None:
+    """A long post with comments below: the tall form shrinks to the thanks,
+    and the reader must see it (and a screen reader hear it), not the footer."""
+    story = "<p>" + "A long story about libraries far away. " * 40 + "</p>"
+    comments = "".join(f"<p>Comment {n}: what a trip!</p>" * 20 for n in range(10))
+    url = write_post(
+        blogs[0],
+        "long.html",
+        story * 6 + snippet(app, "libraries-abroad", "Libraries Abroad") + comments,
+    )
+    context = chromium_browser.new_context(
+        viewport={"width": 800, "height": 700}, reduced_motion=motion
+    )
+    page = context.new_page()
+    try:
+        page.goto(url)
+        frame = page.frame_locator('iframe[title="Libraries Abroad"]')
+        frame.get_by_label("Sometimes").check()  # the longest form
+        page.wait_for_function("document.querySelector('iframe').style.height !== '640px'")
+        frame.get_by_role("button", name="Send answers").click()
+        frame.get_by_text("Your answers have been sent").wait_for()
+        page.wait_for_function(
+            """() => {
+              const top = document.querySelector('iframe').getBoundingClientRect().top;
+              return top >= -1 && top < innerHeight / 2;
+            }""",
+            timeout=5000,
+        )
+        inner = page.frames[1]
+        assert inner.evaluate("document.activeElement.tagName") == "H1"
+        assert inner.evaluate("document.activeElement.textContent") == (
+            "Your answers have been sent"
+        )
+        # The same for the form sent again with a problem: the summary takes focus.
+        page.goto(url)
+        frame.get_by_label("Your email address").fill("not an email")
+        page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+        frame.get_by_role("button", name="Send answers").click()
+        frame.locator(".error-summary").wait_for()
+        page.wait_for_function(
+            "document.querySelector('iframe').getBoundingClientRect().top >= -1"
+            " && document.querySelector('iframe').getBoundingClientRect().top < innerHeight / 2",
+            timeout=5000,
+        )
+        assert "error-summary" in page.frames[1].evaluate("document.activeElement.className")
+    finally:
+        context.close()
+
+
+def test_a_frame_sandboxed_without_forms_offers_a_new_tab_instead(  # type: ignore[no-untyped-def]
+    page, app: Server, blogs: tuple[Blog, Blog]
+) -> None:
+    """WordPress frames other sites' oEmbed HTML with sandbox="allow-scripts"
+    (no allow-forms): a Send button there would do nothing."""
+    url = write_post(
+        blogs[0],
+        "wordpress.html",
+        f'<iframe sandbox="allow-scripts" src="{app.url}/s/libraries-abroad?embed=1&lang=fr" '
+        'title="Survey" width="100%" height="700"></iframe>',
+    )
+    page.goto(url)
+    frame = page.frame_locator('iframe[title="Survey"]')
+    link = frame.get_by_role(
+        "link", name="Ouvrez le formulaire dans un nouvel onglet pour répondre"
+    )
+    link.wait_for()
+    assert link.get_attribute("href") == "/s/libraries-abroad?lang=fr"
+    assert frame.get_by_role("button", name="Envoyer les réponses").count() == 0
+    # Without the sandbox, the same page keeps its button and hides the note.
+    plain = write_post(
+        blogs[0],
+        "plain-fr.html",
+        f'<iframe src="{app.url}/s/libraries-abroad?embed=1&lang=fr" title="Survey" '
+        'width="100%" height="700"></iframe>',
+    )
+    page.goto(plain)
+    frame.get_by_role("button", name="Envoyer les réponses").wait_for()
+    assert frame.get_by_role("link", name="Ouvrez le formulaire dans un nouvel onglet").count() == 0

@@ -258,6 +258,20 @@ def test_oembed(client: TestClient, database: Database) -> None:
     assert xml.status_code == 501
 
 
+def test_oembed_keeps_the_language_of_the_address(client: TestClient) -> None:
+    """An author pastes the French form's address into WordPress: the page's
+    discovery link carries ?lang=fr, and so does the frame it embeds."""
+    page = soup(client.get(f"{FORM}?lang=fr").text)
+    href = str(page.select_one('link[rel="alternate"][type="application/json+oembed"]')["href"])
+    body = client.get(href).json()
+    assert body["title"] == "Bibliothèques à l’étranger"
+    frame = soup(body["html"]).select_one("iframe")
+    assert frame["src"] == "http://testserver/s/libraries-abroad?embed=1&lang=fr"
+    # A language the survey does not have is left out.
+    other = client.get("/oembed", params={"url": f"http://testserver{FORM}?lang=xx"}).json()
+    assert "lang=" not in other["html"]
+
+
 def test_embed_script_is_small_and_self_contained(client: TestClient) -> None:
     response = client.get("/embed.js")
     assert response.status_code == 200

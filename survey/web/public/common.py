@@ -101,8 +101,11 @@ def form_context(
         "errors": errors,
         "error_list": error_list,
         "token": token,
+        # The page's language travels into the oEmbed answer's frame.
         "oembed_url": f"{base}/oembed?"
-        + urlencode({"url": f"{base}/s/{live.definition.slug}", "format": "json"}),
+        + urlencode(
+            {"url": base + View(view.slug, False, None, view.lang).url(), "format": "json"}
+        ),
     }
 
 
@@ -131,6 +134,7 @@ def form_again(
         errors=errors,
         error_list=error_list,
     )
+    context["after_send"] = True  # shown again after a send: the frame comes into view
     response = render(request, "public/form.html", context, status_code=status_code)
     response.headers.update(frame_policy(live.definition))
     return response
@@ -150,7 +154,13 @@ def _errors_in_page_order(
 
 
 def closed_page(
-    request: Request, live: LiveSurvey, view: View, lang: str, *, full: bool = False
+    request: Request,
+    live: LiveSurvey,
+    view: View,
+    lang: str,
+    *,
+    full: bool = False,
+    after_send: bool = False,
 ) -> Response:
     title = live.in_language(lang).title
     if full:
@@ -167,7 +177,13 @@ def closed_page(
     response = render(
         request,
         "errors/error.html",
-        {"lang": lang, "title": heading, "message": message, "embed": view.embed},
+        {
+            "lang": lang,
+            "title": heading,
+            "message": message,
+            "embed": view.embed,
+            "after_send": after_send,
+        },
         status_code=410,
     )
     response.headers.update(frame_policy(live.definition))

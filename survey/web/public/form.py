@@ -127,7 +127,7 @@ async def thanks(request: Request, live: SurveyDep, embed: EmbedQuery = False) -
     response = render(
         request,
         "public/thanks.html",
-        {"survey": live.in_language(lang), "lang": lang, "view": view},
+        {"survey": live.in_language(lang), "lang": lang, "view": view, "after_send": True},
     )
     response.headers.update(frame_policy(live.definition))
     return response

@@ -145,7 +145,7 @@ async def submit_form(
     lang, carried = page_language(request, live, lang)
     view = View(live.definition.slug, embed, clean_source(_first(fields, SOURCE_FIELD)), carried)
     if not live.is_open(utcnow()):
-        return closed_page(request, live, view, lang)
+        return closed_page(request, live, view, lang, after_send=True)
     if not sent_from_our_pages(request):
         return error_page(
             request,
@@ -194,7 +194,7 @@ async def submit_form(
             return RedirectResponse(view.url("/thanks"), status_code=303)
         if answers is None:
             if await is_full(request, live):  # no use correcting answers it cannot take
-                return closed_page(request, live, view, lang, full=True)
+                return closed_page(request, live, view, lang, full=True, after_send=True)
             return form_again(request, live, view, lang, values=fields, errors=problems)
         await state.writer.insert(
             **live.response(
@@ -210,7 +210,7 @@ async def submit_form(
         )
     except store.SurveyFull:
         # Filled up while this reader answered: nothing stored, and they are told why.
-        return closed_page(request, live, view, lang, full=True)
+        return closed_page(request, live, view, lang, full=True, after_send=True)
     except STORAGE_ERRORS as exc:
         # Nothing stored, nothing lost: the form comes back with every answer.
         log_storage_failure(request, exc)
