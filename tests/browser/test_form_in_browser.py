@@ -51,3 +51,47 @@ def test_member_answers_corrects_an_error_and_sees_thanks(page, live_server: Ser
     assert row["lessons"] == "Reading dens in Halifax"
     assert row["based_in"] == "CA"
     assert row["resources"] == "webinars"
+
+
+def test_the_other_box_is_red_only_for_its_own_problem(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "surveys"
+    folder.mkdir()
+    (folder / "picks.yaml").write_text(
+        "slug: picks\ntitle: Picks\nquestions:\n"
+        "  - key: picks\n    type: multiple_choice\n    label: Pick up to one\n"
+        "    required: true\n    max_choices: 1\n    allow_other: true\n"
+        "    options: [Books, Films]\n",
+        encoding="utf-8",
+    )
+    survey = str(Path(sys.executable).with_name("survey"))
+    server = Server(
+        [survey],
+        {
+            "SURVEY_DATABASE_URL": f"sqlite:///{tmp_path / 'survey.db'}",
+            "SURVEY_DEFINITIONS_DIR": str(folder),
+        },
+    )
+    server.wait_ready()
+    try:
+        border = "e => getComputedStyle(e).borderTopColor"
+        page.goto(f"{server.url}/s/picks")
+        # The group's own problem (two picks): the group is marked, the box is not.
+        page.get_by_label("Books").check()
+        page.get_by_label("Films").check()
+        page.get_by_role("button", name="Send answers").click()
+        page.locator(".error-summary").wait_for()
+        group = page.eval_on_selector("#picks_other", "e => e.closest('.question--error') !== null")
+        assert group  # it sits inside the group that has the problem...
+        normal = page.eval_on_selector("#picks_other", border)
+        assert page.get_attribute("#picks_other", "aria-invalid") is None
+        # ...and it is not red: its own problem (Other ticked, no text) makes it red.
+        page.get_by_label("Books").uncheck()
+        page.get_by_label("Films").uncheck()
+        page.get_by_role("checkbox", name="Other").check()
+        page.get_by_role("button", name="Send answers").click()
+        page.locator("#picks_other-error").wait_for()
+        red = page.eval_on_selector("#picks_other", border)
+        assert page.get_attribute("#picks_other", "aria-invalid") == "true"
+        assert red != normal
+    finally:
+        server.stop()
