@@ -103,3 +103,38 @@ def _applies(question: BaseQuestion, answers: Answers, visible: set[str]) -> boo
         if not any(str(v) in values for v in chosen):
             return False
     return True
+
+
+# Query parameters of the form page that are not answers.
+PAGE_PARAMETERS = frozenset({"embed", "source", "lang"})
+
+
+def prefill(
+    definition: SurveyDefinition, params: Sequence[tuple[str, str]]
+) -> dict[str, list[str]]:
+    """Answers given in the form's address (``?visits_libraries=often``), as
+    the form's own fields: only questions that take one, and only values their
+    question accepts (anything else is ignored: nothing is stored until the
+    reader sends the form, where every answer is checked again)."""
+    sent: dict[str, list[str]] = {}
+    for name, value in params:
+        if name not in PAGE_PARAMETERS and len(sent) < 100:
+            sent.setdefault(name, []).append(value)
+    if not sent:
+        return {}
+    filled: dict[str, list[str]] = {}
+    for question in definition.questions:
+        values = sent.get(question.key)
+        if not values or not question.prefillable:
+            continue
+
+        def get(key: str, own: str = question.key, given: list[str] = values) -> Any:
+            return _form_value(given) if key == own else MISSING
+
+        try:
+            given = question.clean(get, from_form=True)
+        except Refused:
+            continue
+        if question.key in given:
+            filled[question.key] = [v for v in values if v.strip()]
+    return filled

@@ -127,8 +127,11 @@ def parse_filter(
             spec = by_name.get(key)
             if spec is None:
                 raise FilterError(name, f"{key} is not a choice question of this survey")
-            if value not in dict(spec.choices):
+            # A spec without choices (a hidden field) takes any value.
+            if spec.choices and value not in dict(spec.choices):
                 raise FilterError(name, f"{value!r} is not an answer to {key}")
+            if len(value) > MAX_SEARCH_LENGTH:
+                raise FilterError(name, f"Filter on at most {MAX_SEARCH_LENGTH} characters")
             answers.append((key, value))
             conditions.append((spec.path, spec.match, value))
         else:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from html import escape
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
+
+from survey.definitions import SurveyDefinition
 
 IFRAME_HEIGHT = 700
 
@@ -40,3 +42,57 @@ def snippets(base_url: str, slug: str, title: str) -> Snippets:
         f'<script src="{escape(base_url.rstrip("/"))}/embed.js" async></script>'
     )  # without JavaScript the box's own link is the way in (no <noscript> copy of it)
     return Snippets(link=link, script=script, iframe=iframe_html(base_url, slug, title))
+
+
+# The kinds a newsletter can ask with one link per answer.
+ONE_CLICK_KINDS = ("single_choice", "yes_no", "rating")
+_BUTTON = (
+    "display:inline-block;margin:0 8px 8px 0;padding:10px 16px;border-radius:4px;"
+    "background:#1d4f91;color:#ffffff;font-weight:bold;text-decoration:none"
+)
+
+
+@dataclass(frozen=True)
+class EmailBlock:
+    html: str
+    text: str
+
+
+def email_block(
+    base_url: str, definition: SurveyDefinition, key: str, lang: str | None = None
+) -> EmailBlock:
+    """A question for an email newsletter: its text and one link per answer,
+    each opening the form with that answer filled in (a link stores nothing:
+    mail scanners follow links; the reader sends the form).  Inline styles
+    only, which email clients keep; a plain-text version beside it.
+
+    Raises ValueError when ``key`` is not a one-choice question of the survey."""
+    shown = definition.localized(lang) if lang else definition
+    question = next((q for q in shown.questions if q.key == key), None)
+    if question is None:
+        raise ValueError(f"the survey has no question {key!r}")
+    if question.type not in ONE_CLICK_KINDS:
+        raise ValueError(
+            f"{key!r} is {question.type}: a newsletter link per answer needs a "
+            f"{', '.join(ONE_CLICK_KINDS[:-1])} or {ONE_CLICK_KINDS[-1]} question"
+        )
+    extra = {"lang": lang} if lang and lang != definition.lang else {}
+    links = [
+        (label, f"{form_url(base_url, definition.slug)}?{urlencode({key: value, **extra})}")
+        for value, label in question.choices(lang or definition.lang)
+    ]
+    direction = "rtl" if (lang or definition.lang) == "ar" else "ltr"
+    buttons = "".join(
+        f'<a href="{escape(url)}" style="{_BUTTON}">{escape(label)}</a>' for label, url in links
+    )
+    html = (
+        f'<table role="presentation" dir="{direction}" cellpadding="0" cellspacing="0" '
+        'style="border-collapse:collapse;margin:16px 0"><tr><td '
+        'style="font-family:Arial,Helvetica,sans-serif;font-size:16px;line-height:1.4;'
+        'color:#1a1a1a">'
+        f'<p style="margin:0 0 12px;font-weight:bold">{escape(question.label)}</p>'
+        f'<p style="margin:0">{buttons}</p>'
+        "</td></tr></table>"
+    )
+    text = "\n".join([question.label, *(f"- {label}: {url}" for label, url in links)])
+    return EmailBlock(html=html, text=text)

@@ -73,6 +73,7 @@ KIND_NAMES: dict[str, Message] = {
     "consent": N_("Consent (a box to tick)"),
     "matrix": N_("Grid (rows with the same answers)"),
     "ranking": N_("Ranking (put options in order)"),
+    "hidden": N_("Hidden (filled from the form's address)"),
 }
 
 

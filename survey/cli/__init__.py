@@ -96,6 +96,13 @@ def _parser() -> argparse.ArgumentParser:
         help="the address readers reach this server at (default: SURVEY_PUBLIC_URL, "
         "else http://127.0.0.1:8000)",
     )
+    embed.add_argument(
+        "--email",
+        metavar="KEY",
+        help="print an HTML block for an email newsletter instead: question KEY (one choice, "
+        "yes/no or rating) with one link per answer, each opening the form with it filled in",
+    )
+    embed.add_argument("--lang", help="with --email: the language of the block and the form")
     embed.set_defaults(func=_embed)
 
     commands.add_parser(

@@ -19,7 +19,7 @@ from survey.filters import FilterError, export_filter
 from survey.models import utcnow
 from survey.resources import BUNDLED_SURVEYS_DIR
 from survey.settings import Settings
-from survey.snippets import snippets
+from survey.snippets import email_block, snippets
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -152,6 +152,23 @@ def _embed(args: argparse.Namespace, settings: Settings) -> int:
     with database_for(settings) as database, database.session() as session:
         survey = require_survey(session, args.slug)
     base = args.base_url or settings.public_url or "http://127.0.0.1:8000"
+    if args.email is not None:
+        definition = SurveyDefinition.model_validate(survey.definition)
+        if args.lang is not None and args.lang not in definition.languages:
+            raise CommandError(
+                f"--lang: the survey is in {', '.join(definition.languages)}, not {args.lang}"
+            )
+        try:
+            block = email_block(base, definition, args.email, args.lang)
+        except ValueError as exc:
+            raise CommandError(f"--email: {exc}") from None
+        print("<!-- Paste into the newsletter's HTML; each link opens the form with that answer")
+        print("     filled in, and nothing is stored until the reader sends it. -->")
+        print(block.html)
+        print()
+        print("Text version (for the plain-text part of the email):")
+        print(block.text)
+        return 0
     codes = snippets(base, survey.slug, str(survey.definition["title"]))
     print("Paste into the post (WordPress: a Custom HTML block; Blogger: the HTML view):")
     print(codes.script)

@@ -34,6 +34,7 @@ from survey.questions.consent import ConsentQuestion
 from survey.questions.country import CountryQuestion
 from survey.questions.date import DateQuestion
 from survey.questions.email import EmailQuestion
+from survey.questions.hidden import HiddenQuestion
 from survey.questions.matrix import MatrixQuestion
 from survey.questions.number import NumberQuestion
 from survey.questions.ranking import RankingQuestion
@@ -57,6 +58,7 @@ KINDS: dict[str, type[BaseQuestion]] = {
         ConsentQuestion,
         MatrixQuestion,
         RankingQuestion,
+        HiddenQuestion,
     )
 }
 
@@ -73,7 +75,8 @@ Question = Annotated[
     | CountryQuestion
     | ConsentQuestion
     | MatrixQuestion
-    | RankingQuestion,
+    | RankingQuestion
+    | HiddenQuestion,
     Field(discriminator="type"),
 ]
 

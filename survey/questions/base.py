@@ -196,6 +196,10 @@ class BaseQuestion(BaseModel):
     filter_match: ClassVar[str | None] = None
     searchable: ClassVar[bool] = False  # the staff search looks through its answers
     holds_email: ClassVar[bool] = False  # erasure by email address looks at its answers
+    # ``/s/SLUG?<key>=<value>`` may fill it in before the reader sees the form.
+    prefillable: ClassVar[bool] = False
+    # Never shown to readers (a hidden field): no box, no label, no hint.
+    hidden_field: ClassVar[bool] = False
 
     type: str
     key: str = Field(pattern=KEY_PATTERN, max_length=64)

@@ -22,6 +22,7 @@ from survey.questions.text import DEFAULT_MAX_LENGTH, clean_text
 
 
 class _Choice(BaseQuestion):
+    prefillable: ClassVar[bool] = True
     option_lists: ClassVar[tuple[str, ...]] = ("options",)
     summary_shape: ClassVar[str] = BARS
 

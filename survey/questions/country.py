@@ -11,6 +11,7 @@ from survey.questions.base import BARS, BaseQuestion, Refused
 
 
 class CountryQuestion(BaseQuestion):
+    prefillable: ClassVar[bool] = True
     partial: ClassVar[str] = "questions/_q_country.html"
     required_message: ClassVar[Message] = N_("Choose a country")
     summary_shape: ClassVar[str] = BARS

@@ -13,6 +13,7 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 class DateQuestion(BaseQuestion):
+    prefillable: ClassVar[bool] = True
     partial: ClassVar[str] = "questions/_q_date.html"
     required_message: ClassVar[Message] = N_("Enter a date")
     summary_shape: ClassVar[str] = LATEST

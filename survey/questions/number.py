@@ -16,6 +16,7 @@ NOT_A_NUMBER = N_("Enter a number, like 12 or 3.5")
 
 
 class NumberQuestion(BaseQuestion):
+    prefillable: ClassVar[bool] = True
     partial: ClassVar[str] = "questions/_q_number.html"
     required_message: ClassVar[Message] = N_("Enter a number")
     cell_kind: ClassVar[str] = NUMBER

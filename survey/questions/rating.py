@@ -11,6 +11,7 @@ from survey.questions.base import BARS, NUMBER, BaseQuestion, Refused
 
 
 class RatingQuestion(BaseQuestion):
+    prefillable: ClassVar[bool] = True
     partial: ClassVar[str] = "questions/_q_rating.html"
     required_message: ClassVar[Message] = N_("Choose a rating")
     texts: ClassVar[tuple[str, ...]] = ("label", "help", "low_label", "high_label")

@@ -52,6 +52,7 @@ class _Text(BaseQuestion):
 
 class ShortTextQuestion(_Text):
     partial: ClassVar[str] = "questions/_q_short_text.html"
+    prefillable: ClassVar[bool] = True
     type: Literal["short_text"]
 
 

@@ -11,6 +11,7 @@ YES, NO = N_("Yes"), N_("No")
 
 
 class YesNoQuestion(BaseQuestion):
+    prefillable: ClassVar[bool] = True
     partial: ClassVar[str] = "questions/_q_yes_no.html"
     required_message: ClassVar[Message] = N_("Choose yes or no")
     summary_shape: ClassVar[str] = BARS

@@ -13,12 +13,35 @@
     return location.origin + location.pathname;
   }
 
+  // Answers to fill in: data-survey-prefill-KEY="value" on the box, then the
+  // post's own address (?utm_campaign=spring). The form keeps only the
+  // questions it has, and values they accept; nothing is stored until sent.
+  function prefill(box) {
+    var pairs = [];
+    var named = /^[a-z][a-z0-9_]*$/;
+    for (var i = 0; i < box.attributes.length; i++) {
+      var name = box.attributes[i].name;
+      if (name.indexOf("data-survey-prefill-") !== 0) continue;
+      var key = name.slice(20).replace(/-/g, "_");
+      if (named.test(key)) pairs.push([key, box.attributes[i].value]);
+    }
+    new URLSearchParams(location.search).forEach(function (value, key) {
+      if (named.test(key) && key !== "embed" && key !== "source" && key !== "lang") {
+        pairs.push([key, value]);
+      }
+    });
+    return pairs.slice(0, 50).map(function (pair) {
+      return "&" + encodeURIComponent(pair[0]) + "=" + encodeURIComponent(pair[1]);
+    }).join("");
+  }
+
   function mount(box) {
     var slug = box.getAttribute("data-survey");
     if (box.hasAttribute("data-survey-mounted") || !/^[a-z0-9-]+$/.test(slug || "")) return;
     box.setAttribute("data-survey-mounted", "");
     var frame = document.createElement("iframe");
-    frame.src = origin + "/s/" + slug + "?embed=1&source=" + encodeURIComponent(pageAddress());
+    frame.src = origin + "/s/" + slug + "?embed=1&source=" + encodeURIComponent(pageAddress()) +
+      prefill(box);
     frame.title = box.getAttribute("data-survey-title") || "Reader survey";
     frame.loading = "lazy";
     frame.style.cssText = "display:block;width:100%;max-width:100%;border:0;height:" +

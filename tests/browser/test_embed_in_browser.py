@@ -312,3 +312,26 @@ def test_a_frame_sandboxed_without_forms_offers_a_new_tab_instead(  # type: igno
     page.goto(plain)
     frame.get_by_role("button", name="Envoyer les réponses").wait_for()
     assert frame.get_by_role("link", name="Ouvrez le formulaire dans un nouvel onglet").count() == 0
+
+
+def test_the_snippet_passes_prefilled_answers_to_the_form(  # type: ignore[no-untyped-def]
+    page, app: Server, blogs: tuple[Blog, Blog]
+) -> None:
+    box = (
+        '<div data-survey="libraries-abroad" data-survey-title="Libraries Abroad" '
+        'data-survey-prefill-visits-libraries="often">'
+        f'<a href="{app.url}/s/libraries-abroad">Answer</a></div>'
+        f'<script src="{app.url}/embed.js" async></script>'
+    )
+    url = write_post(blogs[0], "prefill.html", box)
+    # The post's own address carries one more (a newsletter's link to the post).
+    page.goto(url + "?international_member=yes&utm_source=mail")
+    frame = page.frame_locator('iframe[title="Libraries Abroad"]')
+    frame.get_by_label("Yes, whenever I can").wait_for()
+    assert frame.get_by_label("Yes, whenever I can").is_checked()
+    assert (
+        frame.get_by_role("group", name="Are you an international member?")
+        .get_by_label("Yes", exact=True)
+        .is_checked()
+    )
+    assert exported(app, "libraries-abroad") == []  # nothing stored until sent

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import TypeAdapter, ValidationError
 
 from survey import store
-from survey.answers import clean_source
+from survey.answers import PAGE_PARAMETERS, clean_source, prefill
 from survey.i18n import LANGUAGES, choose
 from survey.models import utcnow
 from survey.web.cache import SOURCE_MARK, TOKEN_MARK
@@ -76,8 +76,28 @@ async def form_page(request: Request) -> Response:
     if await is_full(request, live):
         return closed_page(request, live, view, lang, full=True)
     base = public_base(request)
-    key = (live.id, live.version, live.updated_at, embed, source is not None, base, lang)
     state = state_of(request)
+    if len(params) > sum(name in params for name in PAGE_PARAMETERS):
+        # Answers in the address (?visits_libraries=often): this page is the
+        # reader's own, rendered without the page cache.
+        filled = prefill(live.in_language(lang), params.multi_items())
+        if filled:
+            page_html = render_string(
+                request,
+                "public/form.html",
+                form_context(
+                    live,
+                    view,
+                    lang,
+                    base,
+                    token=state.tokens.issue(live.definition.slug, live.version),
+                    values=filled,
+                    errors={},
+                    error_list=[],
+                ),
+            )
+            return HTMLResponse(page_html, headers=frame_policy(live.definition))
+    key = (live.id, live.version, live.updated_at, embed, source is not None, base, lang)
     page = state.pages.get(
         key,
         lambda: render_string(
