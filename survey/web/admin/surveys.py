@@ -66,6 +66,14 @@ def _new_page(
     )
 
 
+def _refused(
+    request: Request, staff: Staff, problems: dict[str, Message | str], sent: dict[str, str]
+) -> Response:
+    """The new-survey page again, 422, with what was sent and why not."""
+    with database_of(request).session() as session:
+        return _new_page(request, staff, session, problems=problems, sent=sent, status_code=422)
+
+
 @router.get("/surveys/new", response_class=HTMLResponse)
 def new_survey(request: Request, staff: AdminDep, session: SessionDep) -> Response:
     return _new_page(request, staff, session)
@@ -181,15 +189,7 @@ def new_blank(
     title = " ".join(title.split())
     sent = {"title": title, "blank_slug": slug}
     if not title:
-        with database_of(request).session() as session:
-            return _new_page(
-                request,
-                staff,
-                session,
-                problems={"title": N_("Enter the survey's title.")},
-                sent=sent,
-                status_code=422,
-            )
+        return _refused(request, staff, {"title": N_("Enter the survey's title.")}, sent)
     document = builder.new_document(
         slug.strip() or builder.slug_from(title), title, lang if lang in LANGUAGES else "en"
     )
@@ -221,15 +221,8 @@ def new_from_post(
             raise DraftError("paste the post's text or HTML, or give its address")
         document = draft(read_post(content, html=html), slug=slug.strip() or None)
     except (DraftError, FetchError) as exc:
-        with database_of(request).session() as session:
-            return _new_page(
-                request,
-                staff,
-                session,
-                problems={field: N_("The post could not be used: %(reason)s.", reason=str(exc))},
-                sent=sent,
-                status_code=422,
-            )
+        problem = N_("The post could not be used: %(reason)s.", reason=str(exc))
+        return _refused(request, staff, {field: problem}, sent)
     return _start(request, staff, document, "post_slug", sent)
 
 
@@ -244,14 +237,7 @@ def new_copy(
     original = store.get_survey(session, slug=source)
     sent = {"source": source, "copy_slug": slug}
     if original is None:
-        return _new_page(
-            request,
-            staff,
-            session,
-            problems={"source": N_("Choose the survey to copy.")},
-            sent=sent,
-            status_code=422,
-        )
+        return _refused(request, staff, {"source": N_("Choose the survey to copy.")}, sent)
     definition = SurveyDefinition.model_validate(original.definition)
     document = builder.file_document(definition)
     document["slug"] = slug.strip() or f"{original.slug}-copy"
@@ -281,13 +267,9 @@ async def new_from_file(
         else:
             document = builder.file_document(parsed)
     if problem is not None:
-        return await database_of(request).run(lambda: _file_refused(request, staff, problem))
+        problems = {"upload": problem}
+        return await database_of(request).run(lambda: _refused(request, staff, problems, {}))
     return await database_of(request).run(lambda: _start(request, staff, document, "upload", {}))
-
-
-def _file_refused(request: Request, staff: Staff, problem: Message | str) -> Response:
-    with database_of(request).session() as session:
-        return _new_page(request, staff, session, problems={"upload": problem}, status_code=422)
 
 
 @router.get("/surveys/{slug}", response_class=HTMLResponse)
