@@ -36,6 +36,31 @@ class DefinitionError(Exception):
         super().__init__("\n".join(f"{source}: {problem}" for problem in problems))
 
 
+class ResultQuotes(BaseModel):
+    """Which answers may be quoted on the public results page: text answers
+    (``from``) of responses whose ``consent`` question is ticked and that a
+    staff member featured."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, serialize_by_alias=True
+    )
+
+    consent: str
+    from_: list[str] = Field(alias="from", min_length=1)
+
+
+class ResultsSettings(BaseModel):
+    """The public results page (``/s/SLUG/results``) for the follow-up post."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    public: bool = False
+    questions: list[str] = Field(default_factory=list)
+    # A question's breakdown shows only once it has this many answers.
+    min_responses: int = Field(default=10, ge=1)
+    quotes: ResultQuotes | None = None
+
+
 class SurveyDefinition(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -54,6 +79,7 @@ class SurveyDefinition(BaseModel):
     # The form closes itself once this many responses are stored (counted in
     # the transaction that stores each one, so no two servers overshoot).
     max_responses: int | None = Field(default=None, ge=1, le=10_000_000)
+    results: ResultsSettings | None = None
     # The language the plain texts are in, and what a reader gets when their
     # language has no translation of a text.
     lang: Language = "en"
@@ -169,6 +195,7 @@ class SurveyDefinition(BaseModel):
                 problems.append(
                     f"question {other_key!r}: the key is taken by the 'Other' answer of {owner!r}"
                 )
+        problems += _results_problems(self.results, seen)
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -237,6 +264,32 @@ class SurveyDefinition(BaseModel):
     def document(self) -> dict[str, Any]:
         """The survey as stored: its fields, and its questions written the one way."""
         return self.model_dump(mode="json") | {"questions": self.questions_json()}
+
+
+def _results_problems(
+    results: ResultsSettings | None, questions: dict[str, BaseQuestion]
+) -> list[str]:
+    if results is None:
+        return []
+    problems = []
+    for key in results.questions:
+        question = questions.get(key)
+        if question is None or question.choice_values() is None:
+            problems.append(
+                f"results.questions: {key!r} is not a choice, yes/no, rating or country "
+                "question of the survey (only those are counted on the results page)"
+            )
+    if results.quotes is not None:
+        consent = questions.get(results.quotes.consent)
+        if consent is None or consent.type != "consent":
+            problems.append(
+                f"results.quotes.consent: {results.quotes.consent!r} is not a consent question"
+            )
+        for key in results.quotes.from_:
+            question = questions.get(key)
+            if question is None or question.type not in ("short_text", "long_text"):
+                problems.append(f"results.quotes.from: {key!r} is not a text question")
+    return problems
 
 
 def _split_question(question: Any, split: Any, default: str) -> Any:

@@ -134,6 +134,11 @@ class Response(SQLModel, table=True):
     submission_key: str | None = Field(
         default=None, sa_column=sa.Column(sa.String(250), nullable=True)
     )
+    # Set when a staff member features the response's words on the public
+    # results page (shown only if the reader also consented to be quoted).
+    featured_at: datetime | None = Field(
+        default=None, sa_column=sa.Column(UTCDateTime(), nullable=True)
+    )
 
 
 class ApiToken(SQLModel, table=True):

@@ -26,11 +26,24 @@ def form_url(base_url: str, slug: str) -> str:
     return f"{base_url.rstrip('/')}/s/{quote(slug)}"
 
 
-def iframe_html(base_url: str, slug: str, title: str, lang: str | None = None) -> str:
-    src = form_url(base_url, slug) + "?embed=1" + (f"&lang={lang}" if lang else "")
+def iframe_html(
+    base_url: str, slug: str, title: str, lang: str | None = None, *, results: bool = False
+) -> str:
+    page = "/results" if results else ""
+    src = form_url(base_url, slug) + page + "?embed=1" + (f"&lang={lang}" if lang else "")
     return (
         f'<iframe src="{escape(src)}" title="{escape(title)}" width="100%" '
         f'height="{IFRAME_HEIGHT}" loading="lazy" style="border:0;max-width:100%"></iframe>'
+    )
+
+
+def results_snippet(base_url: str, slug: str, title: str) -> str:
+    """The public results in a follow-up post: the same script, auto-height."""
+    url = f"{form_url(base_url, slug)}/results"
+    return (
+        f'<div data-survey-results="{escape(slug)}" data-survey-title="{escape(title)}">'
+        f'<a href="{escape(url)}">{escape(title)}: what readers told us</a></div>'
+        f'<script src="{escape(base_url.rstrip("/"))}/embed.js" async></script>'
     )
 
 

@@ -44,6 +44,7 @@ def installed_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "survey/_alembic/env.py",
         "survey/static/survey.css",
         "survey/static/staff.css",
+        "survey/static/charts.css",
         "survey/surveys/libraries-abroad.yaml",
     ):
         assert expected in names

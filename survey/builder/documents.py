@@ -29,6 +29,7 @@ _SETTINGS_ORDER = (
     "embed_origins",
     "retention_days",
     "max_responses",
+    "results",
 )
 _TEXTS = ("title", "intro", "thank_you")
 

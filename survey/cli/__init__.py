@@ -103,6 +103,11 @@ def _parser() -> argparse.ArgumentParser:
         "yes/no or rating) with one link per answer, each opening the form with it filled in",
     )
     embed.add_argument("--lang", help="with --email: the language of the block and the form")
+    embed.add_argument(
+        "--results",
+        action="store_true",
+        help="print the snippet of the survey's public results, for the follow-up post",
+    )
     embed.set_defaults(func=_embed)
 
     commands.add_parser(

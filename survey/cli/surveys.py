@@ -19,7 +19,7 @@ from survey.filters import FilterError, export_filter
 from survey.models import utcnow
 from survey.resources import BUNDLED_SURVEYS_DIR
 from survey.settings import Settings
-from survey.snippets import email_block, snippets
+from survey.snippets import email_block, results_snippet, snippets
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -168,6 +168,16 @@ def _embed(args: argparse.Namespace, settings: Settings) -> int:
         print()
         print("Text version (for the plain-text part of the email):")
         print(block.text)
+        return 0
+    if args.results:
+        definition = SurveyDefinition.model_validate(survey.definition)
+        if definition.results is None or not definition.results.public:
+            raise CommandError(
+                f"{survey.slug} does not publish its results: add results: {{public: true, "
+                "questions: [...]}} to its file"
+            )
+        print("Paste into the follow-up post (the results, sized to their content):")
+        print(results_snippet(base, survey.slug, definition.title))
         return 0
     codes = snippets(base, survey.slug, str(survey.definition["title"]))
     print("Paste into the post (WordPress: a Custom HTML block; Blogger: the HTML view):")

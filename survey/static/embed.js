@@ -36,12 +36,14 @@
   }
 
   function mount(box) {
-    var slug = box.getAttribute("data-survey");
+    // data-survey="SLUG": the form; data-survey-results="SLUG": its public results.
+    var results = box.hasAttribute("data-survey-results");
+    var slug = box.getAttribute(results ? "data-survey-results" : "data-survey");
     if (box.hasAttribute("data-survey-mounted") || !/^[a-z0-9-]+$/.test(slug || "")) return;
     box.setAttribute("data-survey-mounted", "");
     var frame = document.createElement("iframe");
-    frame.src = origin + "/s/" + slug + "?embed=1&source=" + encodeURIComponent(pageAddress()) +
-      prefill(box);
+    frame.src = origin + "/s/" + slug + (results ? "/results?embed=1" :
+      "?embed=1&source=" + encodeURIComponent(pageAddress()) + prefill(box));
     frame.title = box.getAttribute("data-survey-title") || "Reader survey";
     frame.loading = "lazy";
     frame.style.cssText = "display:block;width:100%;max-width:100%;border:0;height:" +
@@ -80,6 +82,6 @@
     }
   });
 
-  var boxes = document.querySelectorAll("[data-survey]");
+  var boxes = document.querySelectorAll("[data-survey], [data-survey-results]");
   for (var i = 0; i < boxes.length; i++) mount(boxes[i]);
 })();

@@ -277,6 +277,37 @@ _NEIGHBOURS = sa.text(
 )
 
 
+def set_featured(session: Session, *, survey_id: int, response_id: int, featured: bool) -> bool:
+    """Feature a response's words on the public results page, or stop; False
+    when there is no such response."""
+    result = session.execute(
+        sa.update(Response)
+        .where(col(Response.survey_id) == survey_id, col(Response.id) == response_id)
+        .values(featured_at=utcnow() if featured else None)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def featured_answers(
+    conn: sa.Connection, *, survey_id: int, limit: int = 50
+) -> list[tuple[int, dict[str, Any]]]:
+    """The featured responses, most recently featured first, as (id, answers)."""
+    rows = conn.execute(
+        sa.select(_RESPONSES.c.id, _RESPONSES.c.answers)
+        .where(_RESPONSES.c.survey_id == survey_id, _RESPONSES.c.featured_at.is_not(None))
+        .order_by(_RESPONSES.c.featured_at.desc())
+        .limit(limit)
+    )
+    return [(int(i), dict(answers)) for i, answers in rows]
+
+
+def is_featured(conn: sa.Connection, *, response_id: int) -> bool:
+    found = conn.execute(
+        sa.select(_RESPONSES.c.featured_at).where(_RESPONSES.c.id == response_id)
+    ).scalar()
+    return found is not None
+
+
 def delete_response(session: Session, *, survey_id: int, response_id: int) -> bool:
     """Really delete one response; False when there was none."""
     result = session.execute(

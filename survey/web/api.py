@@ -115,6 +115,18 @@ async def preflight(request: Request, headers: CorsDep) -> Response:
     )
 
 
+@router.get(
+    "/surveys/{slug}/results",
+    summary="A survey's published results (the same numbers as its results page)",
+    responses={404: {"model": DetailOut, "description": "No such survey, or not published"}},
+)
+async def get_results(request: Request, live: SurveyDep, lang: str | None = None) -> Any:
+    from survey.web.public.results import results_json, results_of
+
+    chosen = lang if lang in live.definition.languages else live.definition.lang
+    return results_json(live, await results_of(request, live, chosen))
+
+
 @router.get("/surveys/{slug}", summary="A survey's public definition")
 async def get_survey(request: Request, live: SurveyDep) -> PublicSurvey:
     definition = live.definition

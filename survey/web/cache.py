@@ -250,3 +250,25 @@ class PageCache:
                 self._pages.clear()  # old versions pile up only on busy edits; start over
             page = self._pages[key] = RenderedPage(render().encode())
         return page
+
+
+@dataclass
+class ResultsCache:
+    """Public results pages, each kept a few seconds: a popular follow-up post
+    costs one count per period, not one per reader.  The key holds the
+    survey's version and update time, so unpublishing shows at once."""
+
+    seconds: float = 10.0
+    limit: int = 256
+    _kept: dict[tuple[object, ...], tuple[float, Any]] = field(default_factory=dict)
+
+    def get(self, key: tuple[object, ...], compute: Callable[[], Any]) -> Any:
+        now = time.monotonic()
+        found = self._kept.get(key)
+        if found is not None and now - found[0] < self.seconds:
+            return found[1]
+        value = compute()
+        if len(self._kept) >= self.limit:
+            self._kept.clear()
+        self._kept[key] = (now, value)
+        return value

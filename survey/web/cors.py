@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from survey.web.cache import LiveSurvey, SurveyCache
 
 # The addresses that answer cross-origin browsers (not the token-protected export).
-CORS_PATH = re.compile(r"/api/surveys/(?P<slug>[^/]+)(?:/responses)?")
+CORS_PATH = re.compile(r"/api/surveys/(?P<slug>[^/]+)(?:/responses|/results)?")
 
 
 def cors_headers(live: LiveSurvey | None, origin: str | None) -> dict[str, str]:

@@ -50,10 +50,13 @@ def oembed(
     parts = urlsplit(url)
     own = urlsplit(base)
     segments = parts.path.strip("/").split("/")
+    # A form (/s/SLUG) or its public results (/s/SLUG/results).
+    results = len(segments) == 3 and segments[2] == "results"
     if (
         (parts.scheme, parts.netloc) != (own.scheme, own.netloc)
-        or len(segments) != 2
+        or len(segments) not in (2, 3)
         or (segments[0] != "s")
+        or (len(segments) == 3 and not results)
     ):
         raise HTTPException(status_code=404, detail="That address is not a survey of this site.")
     survey = store.get_survey(session, slug=segments[1])
@@ -62,6 +65,8 @@ def oembed(
     # The address's own ?lang= (a post in French embeds the French form).
     asked = parse_qs(parts.query).get("lang", [""])[0]
     definition = SurveyDefinition.model_validate(survey.definition)
+    if results and not (definition.results and definition.results.public):
+        raise HTTPException(status_code=404, detail="That survey does not publish its results.")
     lang = asked if asked in definition.languages else None
     title = definition.localized(lang).title if lang else definition.title
     body: dict[str, Any] = {
@@ -70,7 +75,7 @@ def oembed(
         "provider_name": "reader-survey",
         "provider_url": base,
         "title": title,
-        "html": iframe_html(base, survey.slug, title, lang),
+        "html": iframe_html(base, survey.slug, title, lang, results=results),
         "width": min(maxwidth, 800) if maxwidth else 800,
         "height": IFRAME_HEIGHT,
     }

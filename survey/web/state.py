@@ -8,7 +8,7 @@ modules on ``request.state``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi.templating import Jinja2Templates
 from starlette.requests import HTTPConnection
@@ -17,7 +17,7 @@ from survey.db import Database
 from survey.formtokens import FormTokens
 from survey.ratelimit import IPNetwork, RateLimit
 from survey.settings import Settings
-from survey.web.cache import PageCache, SurveyCache
+from survey.web.cache import PageCache, ResultsCache, SurveyCache
 from survey.web.writes import ResponseWriter
 
 
@@ -33,6 +33,7 @@ class AppState:
     trusted_proxies: tuple[IPNetwork, ...]  # SURVEY_TRUSTED_PROXIES, parsed
     # Made at start-up (they need the database): the key that signs form
     # tokens, staff cookies and rate-limit keys, and the form tokens.
+    results: ResultsCache = field(default_factory=ResultsCache)  # public results, briefly
     signing_secret: str = ""
     form_tokens: FormTokens | None = None
 

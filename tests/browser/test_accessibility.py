@@ -41,6 +41,15 @@ questions:
 """
 
 
+HEARD = """\
+slug: heard
+title: {en: What we heard, ar: ما سمعناه}
+results: {public: true, questions: [liked], min_responses: 1}
+questions:
+  - {key: liked, type: yes_no, label: {en: "Did you like the post?", ar: "هل أعجبتك التدوينة؟"}}
+"""
+
+
 def _need(path: Path, what: str) -> None:
     if path.exists():
         return
@@ -57,6 +66,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     (folder / "surveys").mkdir()
     (folder / "surveys" / "closed.yaml").write_text(CLOSED)
     (folder / "surveys" / "reading.yaml").write_text(TRANSLATED, encoding="utf-8")
+    (folder / "surveys" / "heard.yaml").write_text(HEARD, encoding="utf-8")
     env = {
         "SURVEY_DATABASE_URL": f"sqlite:///{folder / 'survey.db'}",
         "SURVEY_DEFINITIONS_DIR": str(folder / "surveys"),
@@ -78,6 +88,14 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     )
     with urllib.request.urlopen(request) as response:
         assert response.status == 201
+    for liked in ("yes", "yes", "no"):
+        heard = urllib.request.Request(
+            f"{server.url}/api/surveys/heard/responses",
+            data=json.dumps({"answers": {"liked": liked}}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(heard) as response:
+            assert response.status == 201
     _start_a_draft(server)
     yield server
     server.stop()
@@ -130,6 +148,9 @@ MEMBER_PAGES = [
     ("form in Arabic with errors", "/s/reading?lang=ar", "أرسل الإجابات"),
     ("closed survey in Arabic", "/s/closed-one?lang=ar", None),
     ("form in French, embedded", "/s/reading?lang=fr&embed=1", None),
+    ("public results", "/s/heard/results", None),
+    ("public results in Arabic", "/s/heard/results?lang=ar", None),
+    ("public results, embedded", "/s/heard/results?embed=1", None),
     ("staff sign-in", "/admin/login", None),
     ("staff sign-in with an error", "/admin/login", "Sign in"),
 ]

@@ -335,3 +335,30 @@ def test_the_snippet_passes_prefilled_answers_to_the_form(  # type: ignore[no-un
         .is_checked()
     )
     assert exported(app, "libraries-abroad") == []  # nothing stored until sent
+
+
+def test_the_results_embed_in_the_follow_up_post(  # type: ignore[no-untyped-def]
+    page, app: Server, blogs: tuple[Blog, Blog], tmp_path: Path
+) -> None:
+    surveys = Path(app.env["SURVEY_DEFINITIONS_DIR"])
+    (surveys / "heard.yaml").write_text(
+        "slug: heard\ntitle: What we heard\n"
+        "results: {public: true, questions: [liked], min_responses: 1}\n"
+        'questions: [{key: liked, type: yes_no, label: "Did you like it?"}]\n',
+        encoding="utf-8",
+    )
+    subprocess.run(
+        [SURVEY, "load", str(surveys / "heard.yaml")],
+        env={"SURVEY_DATABASE_URL": app.env["SURVEY_DATABASE_URL"]},
+        check=True,
+        capture_output=True,
+    )
+    box = (
+        '<div data-survey-results="heard" data-survey-title="What we heard"></div>'
+        f'<script src="{app.url}/embed.js" async></script>'
+    )
+    page.goto(write_post(blogs[0], "follow-up.html", box))
+    frame = page.frame_locator('iframe[title="What we heard"]')
+    frame.get_by_text("0 responses so far.").wait_for()
+    page.wait_for_function("document.querySelector('iframe').style.height !== '640px'")
+    assert frame_height(page) < 640  # sized to the results, no inner scrollbar

@@ -208,6 +208,7 @@ VIEWER_ROUTES = {
 ADMIN_ROUTES = {
     ("GET", "/admin/surveys/{slug}/responses/{response_id}/delete"),
     ("POST", "/admin/surveys/{slug}/responses/{response_id}/delete"),
+    ("POST", "/admin/surveys/{slug}/responses/{response_id}/feature"),
     ("POST", "/admin/surveys/{slug}/spam/{spam_id}/restore"),
     ("POST", "/admin/surveys/{slug}/spam/{spam_id}/delete"),
     ("POST", "/admin/surveys/{slug}/spam/delete"),

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
 from survey import store
+from survey.definitions import SurveyDefinition
 from survey.i18n import N_
 from survey.reports import summarise
 from survey.web.admin.common import (
@@ -22,6 +23,7 @@ from survey.web.admin.common import (
     page,
     response_filter,
     router,
+    see_other,
     see_other_with_notice,
     staff_lang,
     survey_view,
@@ -93,7 +95,17 @@ def one_response(
     newer, older = store.neighbours(
         session.connection(), survey_id=context["survey"].id, response_id=response_id
     )
-    context |= {"deleted": False, "newer": newer, "older": older}
+    definition = SurveyDefinition.model_validate(context["survey"].survey.definition)
+    quotes = definition.results.quotes if definition.results else None
+    context |= {
+        "deleted": False,
+        "newer": newer,
+        "older": older,
+        "quotes": quotes,
+        "featured": store.is_featured(session.connection(), response_id=response_id),
+        "consented": quotes is not None
+        and context["row"].answers.get(quotes.consent) in (True, 1, "true", "yes"),
+    }
     return page(request, "admin/response.html", staff, context)
 
 
@@ -105,6 +117,34 @@ def confirm_delete(
     return page(
         request, "admin/response_delete.html", staff, _one(request, session, slug, response_id)
     )
+
+
+@router.post("/surveys/{slug}/responses/{response_id}/feature")
+def feature_response(
+    request: Request,
+    staff: AdminDep,
+    slug: str,
+    response_id: int,
+    featured: Annotated[str, Form(pattern="^(yes|no)$")],
+) -> Response:
+    """Feature (or stop featuring) a response's words on the public results
+    page; they show there only if the reader also consented to be quoted."""
+    with database_of(request).begin(write=True) as session:
+        view = survey_view(session, slug)
+        done = store.set_featured(
+            session, survey_id=view.id, response_id=response_id, featured=featured == "yes"
+        )
+        if not done:
+            raise not_found(NO_RESPONSE)
+        audit(
+            session,
+            request,
+            staff,
+            "feature_response" if featured == "yes" else "unfeature_response",
+            survey_slug=slug,
+            response_id=response_id,
+        )
+    return see_other(f"/admin/surveys/{slug}/responses/{response_id}")
 
 
 @router.post("/surveys/{slug}/responses/{response_id}/delete")

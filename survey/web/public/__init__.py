@@ -8,7 +8,7 @@ and nothing in it depends on cookies, which cross-site frames often lose.
 
 from __future__ import annotations
 
-from survey.web.public import form, submit  # noqa: F401 - each adds its routes to the router
+from survey.web.public import form, results, submit  # noqa: F401 - each adds its routes to the router
 from survey.web.public.common import router
 from survey.web.public.form import form_page
 
