@@ -47,7 +47,7 @@ class PublicResults:
     responses: int
     min_responses: int
     questions: list[QuestionResult]
-    quotes: list[Quote]
+    quotes: list[Quote]  # filled per request by featured_quotes
 
 
 def public_results(
@@ -71,18 +71,29 @@ def public_results(
         )
         for item in summary.questions
     ]
+    return PublicResults(summary.responses, settings.min_responses, questions, [])
+
+
+def featured_quotes(
+    database: Database, *, survey_id: int, definition: SurveyDefinition
+) -> list[Quote]:
+    """The quotes the page shows, read on every request (not cached): an
+    erased or deleted response's words are gone from the page at once."""
+    settings = definition.results
+    if settings is None or settings.quotes is None:
+        return []
+    by_key = {q.key: q for q in definition.questions}
+    with database.engine.connect() as conn:
+        featured = store.featured_answers(conn, survey_id=survey_id)
     quotes: list[Quote] = []
-    if settings.quotes is not None:
-        with database.engine.connect() as conn:
-            featured = store.featured_answers(conn, survey_id=survey_id)
-        for _, answers in featured:
-            if answers.get(settings.quotes.consent) not in (True, 1, "true", "yes"):
-                continue
-            for key in settings.quotes.from_:
-                text = answers.get(key)
-                if isinstance(text, str) and text.strip() and key in by_key:
-                    quotes.append(Quote(by_key[key].label, text.strip()))
-    return PublicResults(summary.responses, settings.min_responses, questions, quotes[:20])
+    for _, answers in featured:
+        if answers.get(settings.quotes.consent) not in (True, 1, "true", "yes"):
+            continue
+        for key in settings.quotes.from_:
+            text = answers.get(key)
+            if isinstance(text, str) and text.strip() and key in by_key:
+                quotes.append(Quote(by_key[key].label, text.strip()))
+    return quotes[:20]
 
 
 def _folded(bars: list[Bar], answered: int, lang: str) -> list[Bar]:

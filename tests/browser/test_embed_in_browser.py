@@ -362,3 +362,67 @@ def test_the_results_embed_in_the_follow_up_post(  # type: ignore[no-untyped-def
     frame.get_by_text("0 responses so far.").wait_for()
     page.wait_for_function("document.querySelector('iframe').style.height !== '640px'")
     assert frame_height(page) < 640  # sized to the results, no inner scrollbar
+
+
+def test_hidden_values_from_the_embed_are_stored_and_exported(  # type: ignore[no-untyped-def]
+    page, app: Server, blogs: tuple[Blog, Blog]
+) -> None:
+    surveys = Path(app.env["SURVEY_DEFINITIONS_DIR"])
+    (surveys / "spring.yaml").write_text(
+        "slug: spring\ntitle: Spring list\nquestions:\n"
+        '  - {key: liked, type: yes_no, label: "Did you like the list?"}\n'
+        "  - {key: utm_campaign, type: hidden, label: Campaign}\n"
+        "  - {key: member_type, type: hidden, label: Member type}\n",
+        encoding="utf-8",
+    )
+    subprocess.run(
+        [SURVEY, "load", str(surveys / "spring.yaml")],
+        env={"SURVEY_DATABASE_URL": app.env["SURVEY_DATABASE_URL"]},
+        check=True,
+        capture_output=True,
+    )
+    box = (
+        '<div data-survey="spring" data-survey-title="Spring list" '
+        'data-survey-prefill-member-type="school">'
+        f'<a href="{app.url}/s/spring">Answer</a></div>'
+        f'<script src="{app.url}/embed.js" async></script>'
+    )
+    page.goto(write_post(blogs[0], "spring.html", box) + "?utm_campaign=may-letter")
+    frame = page.frame_locator('iframe[title="Spring list"]')
+    frame.get_by_label("Yes").check()
+    frame.get_by_role("button", name="Send answers").click()
+    frame.get_by_text("Your answers have been sent").wait_for()
+    [row] = exported(app, "spring")
+    assert (row["liked"], row["utm_campaign"], row["member_type"]) == (
+        "yes",
+        "may-letter",
+        "school",
+    )
+
+
+def test_a_newsletter_link_works_with_scripts_and_images_off(  # type: ignore[no-untyped-def]
+    chromium_browser, app: Server
+) -> None:
+    out = subprocess.run(
+        [SURVEY, "embed", "libraries-abroad", "--email", "visits_libraries", "--base-url", app.url],
+        env={"SURVEY_DATABASE_URL": app.env["SURVEY_DATABASE_URL"]},
+        capture_output=True,
+        check=True,
+        text=True,
+    ).stdout
+    from bs4 import BeautifulSoup
+
+    link = BeautifulSoup(out, "html.parser").find("a", string="Sometimes")["href"]
+    context = chromium_browser.new_context(java_script_enabled=False)
+    context.route("**/*.{png,jpg,gif,svg}", lambda route: route.abort())
+    page = context.new_page()
+    try:
+        page.goto(link)
+        assert page.get_by_label("Sometimes").is_checked()
+        assert exported(app, "libraries-abroad") == []  # following it stored nothing
+        page.get_by_role("button", name="Send answers").click()
+        page.get_by_text("Your answers have been sent").wait_for()
+    finally:
+        context.close()
+    [row] = exported(app, "libraries-abroad")
+    assert row["visits_libraries"] == "sometimes"

@@ -94,7 +94,9 @@ def test_quotes_need_consent_and_a_staff_member_who_features_them(
     client: TestClient, database: Database
 ) -> None:
     club(database)
-    [agreed] = answer(database, 1, why="Paper smells of summer", quote_ok=True)
+    [agreed] = answer(
+        database, 1, why="Paper smells of summer", quote_ok=True, email="ana@example.org"
+    )
     [refused] = answer(database, 1, why="Screens at night", email="a@example.org")
     create_staff(database, ADMIN_EMAIL, "admin")
     sign_in(client, ADMIN_EMAIL)
@@ -112,6 +114,10 @@ def test_quotes_need_consent_and_a_staff_member_who_features_them(
     assert quotes == ["Paper smells of summer"]
     refused_page = soup(client.get(f"/admin/surveys/club/responses/{refused}")).get_text()
     assert "did not agree to be quoted" in refused_page
+    # Erasing the person takes their words off the page at once (no cache to wait for).
+    erased = client.post("/admin/erase", data={"_csrf": token, "email": "ana@example.org"})
+    assert erased.status_code == 303
+    assert not soup(client.get("/s/club/results")).select(".quote")
 
 
 def test_unpublishing_hides_the_results_at_once(client: TestClient, database: Database) -> None:

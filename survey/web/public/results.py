@@ -3,6 +3,7 @@ the follow-up post like the form, and the same numbers as JSON."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import Any
 
@@ -10,7 +11,7 @@ from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from survey.i18n import N_
-from survey.results import PublicResults, public_results
+from survey.results import PublicResults, featured_quotes, public_results
 from survey.web.cache import LiveSurvey
 from survey.web.deps import SurveyDep, database_of
 from survey.web.headers import frame_policy
@@ -22,8 +23,8 @@ NOT_PUBLISHED = N_("This survey's results are not published.")
 
 
 async def results_of(request: Request, live: LiveSurvey, lang: str) -> PublicResults:
-    """The survey's public results in ``lang`` (404 when not published), from
-    the short-lived cache."""
+    """The survey's public results in ``lang`` (404 when not published): the
+    counts from the short-lived cache, the quotes read now."""
     settings = live.definition.results
     if settings is None or not settings.public:
         raise HTTPException(status_code=404, detail=NOT_PUBLISHED)
@@ -37,8 +38,13 @@ async def results_of(request: Request, live: LiveSurvey, lang: str) -> PublicRes
     )
     key = (live.id, live.version, live.updated_at, lang)
     cache = state_of(request).results
-    found: PublicResults = await database.run(lambda: cache.get(key, compute))
-    return found
+
+    def read() -> PublicResults:
+        counts: PublicResults = cache.get(key, compute)
+        quotes = featured_quotes(database, survey_id=live.id, definition=live.in_language(lang))
+        return dataclasses.replace(counts, quotes=quotes)
+
+    return await database.run(read)
 
 
 @router.get(
@@ -59,7 +65,7 @@ async def results_page(
         {"survey": live.in_language(lang), "lang": lang, "view": view, "results": results},
     )
     response.headers.update(frame_policy(live.definition))
-    response.headers["Cache-Control"] = "public, max-age=10"
+    response.headers["Cache-Control"] = "no-cache"
     return response
 
 
