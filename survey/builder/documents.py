@@ -217,9 +217,32 @@ def apply_settings(document: Document, fields: Fields, languages: list[str]) -> 
                 new[name] = int(given)
             else:
                 problems.append((name, message))
+    if "results_shown" in fields:  # the form had the results section
+        problems += _apply_results(new, fields)
     if problems:
         raise Refusal(problems)
     return new
+
+
+def _apply_results(document: Document, fields: Fields) -> list[tuple[str, Message | str]]:
+    """The "Public results" part of the settings form -> ``results:``."""
+    document.pop("results", None)
+    chosen = fields.get("results_questions", [])
+    public = bool(fields.get("results_public"))
+    if not public and not chosen:
+        return []
+    results: Document = {"public": public, "questions": list(chosen)}
+    given = first(fields, "results_min")
+    if given:
+        if not given.isdigit() or int(given) < 1:
+            return [("results_min", N_("Enter a whole number, 1 or more, or leave it empty."))]
+        results["min_responses"] = int(given)
+    consent = first(fields, "results_consent")
+    quoted = fields.get("results_from", [])
+    if consent and quoted:
+        results["quotes"] = {"consent": consent, "from": list(quoted)}
+    document["results"] = results
+    return []
 
 
 def chosen_languages(fields: Fields, main: str) -> list[str]:

@@ -287,3 +287,44 @@ def test_an_uploaded_file_opens_as_a_draft_and_a_bad_one_is_explained(
         admin, "/admin/surveys/new/file", {}, files={"upload": ("x.yaml", b"\xff\xfe\x00\x01")}
     )
     assert binary.status_code == 422
+
+
+def test_the_builder_publishes_results_settings(admin: TestClient) -> None:
+    start_from_post(admin)
+    editor = soup(admin.get(f"/admin/surveys/{SLUG}/edit"))
+    counted = [i["value"] for i in editor.select("input[name=results_questions]")]
+    assert counted == ["visiting_other_libraries", "international_member"]  # the yes/no ones
+    saved = post(
+        admin,
+        f"/admin/surveys/{SLUG}/edit/settings",
+        {
+            "revision": revision(admin),
+            "title.en": "Libraries Abroad",
+            "results_shown": "yes",
+            "results_public": "yes",
+            "results_questions": ["international_member"],
+            "results_min": "3",
+        },
+    )
+    assert saved.status_code == 303
+    assert post(admin, f"/admin/surveys/{SLUG}/edit/publish", {"revision": revision(admin)})
+    results = admin.get(f"/api/surveys/{SLUG}/results").json()
+    assert [q["key"] for q in results["questions"]] == ["international_member"]
+    assert results["min_responses"] == 3
+    downloaded = parse_definition(admin.get(f"/admin/surveys/{SLUG}/survey.yaml").text, "file")
+    assert downloaded.results is not None
+    assert downloaded.results.public is True
+    # Unticking "Publish" hides the page again.
+    assert post(admin, f"/admin/surveys/{SLUG}/edit", {}).status_code == 303
+    post(
+        admin,
+        f"/admin/surveys/{SLUG}/edit/settings",
+        {
+            "revision": revision(admin),
+            "title.en": "Libraries Abroad",
+            "results_shown": "yes",
+            "results_questions": ["international_member"],
+        },
+    )
+    post(admin, f"/admin/surveys/{SLUG}/edit/publish", {"revision": revision(admin)})
+    assert admin.get(f"/s/{SLUG}/results").status_code == 404

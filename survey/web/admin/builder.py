@@ -110,10 +110,29 @@ def builder_page(
             "kinds": builder.KIND_NAMES,
             "last_change": builder.change_message(draft.last_change),
             "answered": answered_keys(session, draft),
+            "result_choices": _result_choices(questions, main),
             "notice": _notice(request),
         },
         status_code=status_code,
     )
+
+
+def _result_choices(questions: list[dict[str, Any]], main: str) -> dict[str, list[Any]]:
+    """The draft's questions the results section can name: counted ones,
+    consent questions, and text questions to quote."""
+    found: dict[str, list[Any]] = {"counted": [], "consents": [], "texts": []}
+    for raw in questions:
+        parsed = builder.parse_question(raw, main)
+        if parsed is None:
+            continue
+        pair = (parsed.key, parsed.label)
+        if parsed.choice_values() is not None:
+            found["counted"].append(pair)
+        if parsed.type == "consent":
+            found["consents"].append(pair)
+        if parsed.type in ("short_text", "long_text"):
+            found["texts"].append(pair)
+    return found
 
 
 def _notice(request: Request) -> str | None:
