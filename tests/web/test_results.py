@@ -167,3 +167,17 @@ def test_survey_embed_prints_the_results_snippet(
     box = BeautifulSoup(capsys.readouterr().out, "html.parser")
     assert box.select_one("div")["data-survey-results"] == "club"
     assert box.select_one("script")["src"] == "https://s.example.org/embed.js"
+
+
+def test_the_results_json_answers_the_surveys_own_sites(
+    client: TestClient, database: Database
+) -> None:
+    text = RESULTS.format(public="true").replace(
+        "questions:\n  - key: format",
+        "embed_origins: [https://blog.example.org]\nquestions:\n  - key: format",
+    )
+    load(database, definition_from(text))
+    own = client.get("/api/surveys/club/results", headers={"Origin": "https://blog.example.org"})
+    assert own.headers["access-control-allow-origin"] == "https://blog.example.org"
+    other = client.get("/api/surveys/club/results", headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in other.headers
