@@ -83,7 +83,45 @@ def _get(url: str, *, allow_private: bool, deadline: float) -> tuple[int, dict[s
         connection.close()
 
 
-def _checked_address(host: str, port: int, *, allow_private: bool) -> str:
+def post(
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    allow_private: bool,
+    timeout: float = 10.0,
+    max_read: int = 64 * 1024,
+) -> tuple[int, dict[str, str], bytes]:
+    """POST to an address checked as ``fetch`` checks it (the connection goes
+    to the address that was checked; no redirect is followed), reading at
+    most ``max_read`` bytes of the answer.  Raises FetchError."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise FetchError(f"{url} is not an http or https address")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    address = _checked_address(
+        parts.hostname, port, allow_private=allow_private, setting="SURVEY_WEBHOOK_ALLOW_PRIVATE"
+    )
+    connection: http.client.HTTPConnection
+    if parts.scheme == "https":
+        connection = _PinnedHTTPS(parts.hostname, port, address=address, timeout=timeout)
+    else:
+        connection = _PinnedHTTP(parts.hostname, port, address=address, timeout=timeout)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    try:
+        connection.request("POST", path, body=body, headers={"User-Agent": USER_AGENT, **headers})
+        response = connection.getresponse()
+        answer_headers = {name.lower(): value for name, value in response.getheaders()}
+        return response.status, answer_headers, response.read(max_read)
+    except (OSError, http.client.HTTPException) as exc:
+        raise FetchError(f"{type(exc).__name__}: {exc}") from None
+    finally:
+        connection.close()
+
+
+def _checked_address(
+    host: str, port: int, *, allow_private: bool, setting: str = "SURVEY_FETCH_ALLOW_PRIVATE"
+) -> str:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as exc:
@@ -93,8 +131,8 @@ def _checked_address(host: str, port: int, *, allow_private: bool) -> str:
         for text in addresses:
             if not _public(ipaddress.ip_address(text.split("%")[0])):
                 raise FetchError(
-                    f"{host} is a local or private address ({text}); fetching it is refused "
-                    "(SURVEY_FETCH_ALLOW_PRIVATE=true allows it)"
+                    f"{host} is a local or private address ({text}); reaching it is refused "
+                    f"({setting}=true allows it)"
                 )
     return addresses[0]
 

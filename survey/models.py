@@ -305,3 +305,59 @@ class HealthCheck(SQLModel, table=True):
 
     host: str = Field(sa_column=sa.Column(sa.String(255), primary_key=True))
     checked_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+
+
+class Webhook(SQLModel, table=True):
+    """Where a survey's new responses are posted (Standard Webhooks)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    survey_id: int = Field(foreign_key="survey.id", nullable=False)
+    url: str = Field(sa_column=sa.Column(sa.String(2000), nullable=False))
+    format: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    # "whsec_" + base64 of 32 random bytes: shown once when the webhook is made.
+    secret: str = Field(sa_column=sa.Column(sa.String(100), nullable=False))
+    created_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+    paused_at: datetime | None = Field(
+        default=None, sa_column=sa.Column(UTCDateTime(), nullable=True)
+    )
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One event to deliver to one webhook: written in the transaction that
+    stored its response (the outbox), so an acknowledged response always
+    gets its delivery, even if the server dies right after."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (
+        sa.Index("ix_webhook_delivery_due", "status", "next_attempt_at"),
+        # One delivery per response and webhook: a resent form enqueues nothing new.
+        sa.UniqueConstraint("webhook_id", "response_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    webhook_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("webhook.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    # Erasing or deleting the response deletes its deliveries, sent or not.
+    response_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("response.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    event_id: str = Field(sa_column=sa.Column(sa.String(40), nullable=False, unique=True))
+    payload: dict[str, Any] = Field(sa_column=sa.Column(JSONDocument, nullable=False))
+    status: str = Field(
+        sa_column=sa.Column(sa.String(20), nullable=False)
+    )  # pending, delivered, failed
+    attempts: int = Field(nullable=False)
+    next_attempt_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+    # A worker's claim: others leave the row alone until it expires.
+    claimed_until: datetime | None = Field(
+        default=None, sa_column=sa.Column(UTCDateTime(), nullable=True)
+    )
+    last_result: str | None = Field(
+        default=None, sa_column=sa.Column(sa.String(1200), nullable=True)
+    )
+    created_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))

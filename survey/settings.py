@@ -67,6 +67,19 @@ class Settings(BaseSettings):
         description="Let `survey draft` fetch addresses on loopback, private and link-local "
         "networks (refused by default: a post's address must not reach internal services).",
     )
+    delivery: Literal["inline", "off"] = Field(
+        default="inline",
+        description="Deliver webhook events from `survey serve` itself (inline), or leave "
+        "them to `survey worker` processes (off).",
+    )
+    webhook_allow_http: bool = Field(
+        default=False, description="Let webhooks post to http:// addresses (https only by default)."
+    )
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="Let webhooks post to loopback, private, link-local and metadata addresses "
+        "(refused by default).",
+    )
     api_docs: bool = Field(
         default=False,
         description="Serve the interactive API docs at /docs and /redoc. They load Swagger "

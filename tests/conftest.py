@@ -27,6 +27,8 @@ from survey.web.app import create_app
 from tests.helpers import BUNDLED, create_postgres_database, drop_postgres_database, load
 
 TABLES = (
+    "webhook_delivery",
+    "webhook",
     "response",
     "survey_draft",
     "survey_version",

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from survey.accounts import ROLES
+from survey.cli import webhooks
 from survey.cli.common import CommandError
 from survey.cli.staff import (
     _token_create,
@@ -113,6 +114,7 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "purge", help="delete responses older than each survey's retention_days"
     ).set_defaults(func=_purge)
+    webhooks.add_commands(commands)
 
     spam = commands.add_parser("spam", help="count a survey's spam-folder submissions")
     spam.add_argument("slug")

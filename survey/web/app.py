@@ -17,6 +17,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from survey import __version__, store
 from survey.db import STORAGE_ERRORS, Database, one_line
+from survey.delivery import deliver_periodically
 from survey.formtokens import FormTokens
 from survey.models import utcnow
 from survey.ratelimit import parse_networks, parse_rate_limit
@@ -57,8 +58,15 @@ def create_app(settings: Settings) -> FastAPI:
         gc.collect()
         gc.freeze()
         purging = asyncio.get_running_loop().create_task(_purge_periodically(database, settings))
+        delivering = (
+            asyncio.get_running_loop().create_task(deliver_periodically(database, settings))
+            if settings.delivery == "inline"
+            else None
+        )
         yield
         purging.cancel()
+        if delivering is not None:
+            delivering.cancel()
         database.dispose()
 
     app = FastAPI(

@@ -101,7 +101,26 @@ class ResponseWriter:
                 results.append(None)
                 accepted.append(row)
             stored = iter(store.insert_responses(conn, accepted))
-        return [next(stored) if result is None else result for result in results]
+            done = [next(stored) if result is None else result for result in results]
+            # The outbox: each stored response's webhook deliveries, in this
+            # same transaction (committed with it, or not at all).
+            store.enqueue(
+                conn,
+                [
+                    store.StoredResponse(
+                        result[0],
+                        row["survey_id"],
+                        row["survey_version_id"],
+                        result[1],
+                        row["answers"],
+                        row.get("source"),
+                        row.get("language"),
+                    )
+                    for (row, _, _, _), result in zip(batch, done, strict=True)
+                    if isinstance(result, tuple)
+                ],
+            )
+        return done
 
 
 def _settle(future: asyncio.Future[Stored], result: Stored | Refusal) -> None:

@@ -121,7 +121,16 @@ def restore_spam(
             submission_key=f"spam:{spam_id}",
             submitted_at=spam.received_at,
         )
-        store.insert_responses(writing.connection(), [restored])
+        [(new_id, stored_at)] = store.insert_responses(writing.connection(), [restored])
+        # Its webhook deliveries, in the same transaction (the outbox).
+        store.enqueue(
+            writing.connection(),
+            [
+                store.StoredResponse(
+                    new_id, live.id, live.version_id, stored_at, answers, spam.source, None
+                )
+            ],
+        )
         store.delete_spam(writing, spam=spam)
         audit(writing, request, staff, "spam_restore", survey_slug=slug, spam_id=spam_id)
     return see_other_with_notice(request, f"/admin/surveys/{slug}/spam", "restored", spam_id)

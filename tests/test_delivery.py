@@ -1,0 +1,326 @@
+"""The outbox and webhook delivery (survey.delivery, store.webhooks), on each
+database: a delivery is written with its response, signed as Standard
+Webhooks asks, retried with the same id, refused where it must be, and gone
+when its response is erased."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from survey import store
+from survey.db import Database
+from survey.definitions import SurveyDefinition
+from survey.delivery import deliver_due
+from survey.models import utcnow
+from survey.settings import Settings
+from survey.web.writes import ResponseWriter
+from tests.web.test_writes import ids, run
+
+
+class Receiver:
+    """A webhook receiver on 127.0.0.1 that answers with the statuses given."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+        self.statuses: list[int] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["content-length"]))
+                receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(status)
+                if status == 503:
+                    self.send_header("Retry-After", "120")
+                self.end_headers()
+                self.wfile.write(b"thanks")
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    found = Receiver()
+    yield found
+    found.close()
+
+
+@pytest.fixture
+def open_settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"webhook_allow_http": True, "webhook_allow_private": True})
+
+
+def hook(database: Database, url: str, format: str = "standard") -> str:
+    with database.begin(write=True) as session:
+        survey = store.get_survey(session, slug="libraries-abroad")
+        assert survey is not None
+        assert survey.id is not None
+        return store.add_webhook(session, survey_id=survey.id, url=url, format=format).secret
+
+
+def answer(database: Database, **answers: Any) -> int:
+    survey_id, version_id = ids(database)
+    stored = run(
+        lambda: ResponseWriter(database).insert(
+            survey_id=survey_id,
+            survey_version_id=version_id,
+            answers=answers,
+            submission_key="form:abc",
+            language="fr",
+        )
+    )
+    return int(stored[0])
+
+
+def deliveries(database: Database) -> list[tuple[Any, ...]]:
+    with database.engine.connect() as conn:
+        return [
+            tuple(r)
+            for r in conn.execute(
+                sa.text("SELECT status, attempts, event_id FROM webhook_delivery ORDER BY id")
+            )
+        ]
+
+
+def test_a_response_and_its_delivery_are_stored_together_and_delivered_signed(
+    database: Database, bundled: SurveyDefinition, open_settings: Settings, receiver: Receiver
+) -> None:
+    secret = hook(database, receiver.url)
+    response_id = answer(database, visits_libraries="often")
+    # In the database before any delivery pass: a server killed now still delivers.
+    [(status, attempts, event_id)] = deliveries(database)
+    assert (status, attempts) == ("pending", 0)
+    # The same form sent again enqueues nothing new.
+    assert answer(database, visits_libraries="often") == response_id
+    assert len(deliveries(database)) == 1
+
+    assert deliver_due(database, open_settings) == 1
+    [(headers, body)] = receiver.requests
+    assert headers["content-type"] == "application/json"
+    assert headers["webhook-id"] == event_id
+    # Standard Webhooks: v1,base64(HMAC-SHA256(key, "id.timestamp.body")).
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + body
+    expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    assert headers["webhook-signature"] == f"v1,{expected}"
+    payload = json.loads(body)
+    assert payload["type"] == "response.created"
+    assert payload["data"]["survey"] == "libraries-abroad"
+    assert payload["data"]["response_id"] == response_id
+    assert payload["data"]["answers"] == {"visits_libraries": "often"}
+    assert payload["data"]["language"] == "fr"
+    assert deliveries(database)[0][:2] == ("delivered", 1)
+    assert deliver_due(database, open_settings) == 0  # nothing left
+
+
+def test_a_failing_receiver_is_retried_later_with_the_same_id(
+    database: Database, bundled: SurveyDefinition, open_settings: Settings, receiver: Receiver
+) -> None:
+    hook(database, receiver.url)
+    answer(database, visits_libraries="often")
+    receiver.statuses = [503]
+    deliver_due(database, open_settings)
+    [(status, attempts, _)] = deliveries(database)
+    assert (status, attempts) == ("pending", 1)
+    assert deliver_due(database, open_settings) == 0  # not due yet (Retry-After: 120)
+    with database.engine.begin() as conn:
+        due = conn.execute(sa.text("SELECT next_attempt_at FROM webhook_delivery")).scalar_one()
+        conn.execute(
+            sa.text("UPDATE webhook_delivery SET next_attempt_at = :now"), {"now": utcnow()}
+        )
+    assert deliver_due(database, open_settings) == 1
+    first, second = receiver.requests
+    assert first[0]["webhook-id"] == second[0]["webhook-id"]
+    assert first[1] == second[1]  # the same body on every attempt
+    assert deliveries(database)[0][:2] == ("delivered", 2)
+    assert due is not None
+
+
+def test_a_refusal_ends_the_delivery_and_internal_addresses_are_refused(
+    database: Database,
+    bundled: SurveyDefinition,
+    settings: Settings,
+    open_settings: Settings,
+    receiver: Receiver,
+) -> None:
+    hook(database, receiver.url)
+    answer(database, visits_libraries="often")
+    # Without the settings: plain http and 127.0.0.1 are refused, never retried.
+    assert deliver_due(database, settings) == 1
+    assert deliveries(database)[0][:2] == ("failed", 1)
+    assert receiver.requests == []
+    with database.engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "UPDATE webhook_delivery SET status = 'pending', attempts = 0, "
+                "next_attempt_at = :now"
+            ),
+            {"now": utcnow()},
+        )
+    strict_https = settings.model_copy(update={"webhook_allow_http": True})
+    deliver_due(database, strict_https)
+    with database.engine.connect() as conn:
+        result = conn.execute(sa.text("SELECT last_result FROM webhook_delivery")).scalar_one()
+    assert "local or private address" in result
+    assert "SURVEY_WEBHOOK_ALLOW_PRIVATE" in result
+    # A 400 from the receiver: failed, no retry.
+    with database.engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "UPDATE webhook_delivery SET status = 'pending', attempts = 0, "
+                "next_attempt_at = :now"
+            ),
+            {"now": utcnow()},
+        )
+    receiver.statuses = [400]
+    deliver_due(database, open_settings)
+    assert deliveries(database)[0][:2] == ("failed", 1)
+
+
+def test_a_claim_keeps_other_workers_off_until_it_expires(
+    database: Database, bundled: SurveyDefinition
+) -> None:
+    from datetime import timedelta
+
+    hook(database, "https://hooks.example.org/x")
+    answer(database, visits_libraries="often")
+    now = utcnow()
+    with database.write_connection() as conn:
+        first = store.claim_due(conn, now=now, lease=timedelta(seconds=60))
+    with database.write_connection() as conn:
+        second = store.claim_due(conn, now=now, lease=timedelta(seconds=60))
+    with database.write_connection() as conn:
+        later = store.claim_due(conn, now=now + timedelta(seconds=61), lease=timedelta(seconds=60))
+    assert [len(first), len(second), len(later)] == [1, 0, 1]
+
+
+def test_erasing_a_response_deletes_its_deliveries(
+    database: Database, bundled: SurveyDefinition
+) -> None:
+    hook(database, "https://hooks.example.org/x")
+    answer(database, visits_libraries="often", email="ana@example.org")
+    assert len(deliveries(database)) == 1
+    with database.begin(write=True) as session:
+        assert store.erase_by_email(session, email="ana@example.org")[0] == 1
+    assert deliveries(database) == []
+
+
+def test_a_server_killed_after_acknowledging_still_delivers_through_a_worker(
+    tmp_path: Any, receiver: Receiver
+) -> None:
+    """The outbox across processes: `survey serve` (delivery off) stores a
+    response and is killed with SIGKILL; `survey worker` delivers its event."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from tests.helpers import Server, post_json
+
+    survey = str(Path(sys.executable).with_name("survey"))
+    env = {
+        "SURVEY_DATABASE_URL": f"sqlite:///{tmp_path / 'survey.db'}",
+        "SURVEY_DELIVERY": "off",
+        "SURVEY_WEBHOOK_ALLOW_HTTP": "true",
+        "SURVEY_WEBHOOK_ALLOW_PRIVATE": "true",
+    }
+    server = Server([survey], env)
+    server.wait_ready()
+    added = subprocess.run(
+        [survey, "webhook", "add", "libraries-abroad", receiver.url],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    secret = added.stdout.strip().splitlines()[-1]
+    assert secret.startswith("whsec_")
+    status, _ = post_json(
+        f"{server.url}/api/surveys/libraries-abroad/responses",
+        {"answers": {"visits_libraries": "often"}},
+    )
+    assert status == 201
+    server.process.send_signal(signal.SIGKILL)
+    server.process.wait()
+    assert receiver.requests == []  # nothing was delivered by the server
+    worker = subprocess.Popen(
+        [survey, "worker"],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not receiver.requests and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=20)
+    [(headers, body)] = receiver.requests
+    assert json.loads(body)["data"]["answers"] == {"visits_libraries": "often"}
+    # Signed with the secret the command printed once.
+    from survey.delivery import sign
+
+    timestamp = int(headers["webhook-timestamp"])
+    assert headers["webhook-signature"] == sign(secret, headers["webhook-id"], timestamp, body)
+    listed = subprocess.run(
+        [survey, "webhook", "list"], env={**os.environ, **env}, capture_output=True, text=True
+    ).stdout
+    assert "1 delivered" in listed
+    removed = subprocess.run(
+        [survey, "webhook", "remove", "1"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+    )
+    assert removed.returncode == 0
+    assert (
+        "no webhooks"
+        in subprocess.run(
+            [survey, "webhook", "list"], env={**os.environ, **env}, capture_output=True, text=True
+        ).stdout
+    )
+
+
+def test_restoring_spam_enqueues_its_delivery_too(
+    client: Any, database: Database, bundled: SurveyDefinition
+) -> None:
+    from tests.helpers import ADMIN_EMAIL, create_staff, csrf_token, sign_in
+
+    hook(database, "https://hooks.example.org/x")
+    with database.write_connection() as conn:
+        store.insert_spam(
+            conn,
+            survey_id=1,
+            reason="too fast",
+            fields={"visits_libraries": ["often"]},
+            source=None,
+        )
+    create_staff(database, ADMIN_EMAIL, "admin")
+    sign_in(client, ADMIN_EMAIL)
+    token = csrf_token(client, "/admin/surveys/libraries-abroad/spam")
+    restored = client.post("/admin/surveys/libraries-abroad/spam/1/restore", data={"_csrf": token})
+    assert restored.status_code == 303
+    assert [row[:2] for row in deliveries(database)] == [("pending", 0)]
