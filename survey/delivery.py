@@ -46,15 +46,21 @@ def sign(secret: str, event_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
 
 
-def body_of(claimed: store.Claimed) -> bytes:
+def body_of(claimed: store.Claimed, public_url: str | None = None) -> bytes:
     if claimed.format == "slack":
-        return json.dumps({"text": slack_text(claimed.payload)}, ensure_ascii=False).encode()
+        text = slack_text(claimed.payload, public_url)
+        return json.dumps({"text": text}, ensure_ascii=False).encode()
     return json.dumps(claimed.payload, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def slack_text(payload: dict[str, Any]) -> str:
+def slack_text(payload: dict[str, Any], public_url: str | None = None) -> str:
+    """A few lines Slack, Mattermost, Discord and Teams show as they are: the
+    survey, a link to the response in the workspace, the first answers."""
     data = payload["data"]
     lines = [f"New response to {data['survey']} (#{data['response_id']})"]
+    if public_url:
+        base = public_url.rstrip("/")
+        lines.append(f"{base}/admin/surveys/{data['survey']}/responses/{data['response_id']}")
     for key, value in list(data["answers"].items())[:5]:
         shown = "; ".join(map(str, value)) if isinstance(value, list) else str(value)
         lines.append(f"• {key}: {shown[:200]}")
@@ -80,7 +86,7 @@ def attempt(claimed: store.Claimed, settings: Settings) -> tuple[str, str, str |
             "refused: only https:// addresses (SURVEY_WEBHOOK_ALLOW_HTTP=true allows http)",
             None,
         )
-    body = body_of(claimed)
+    body = body_of(claimed, settings.public_url)
     timestamp = int(time.time())
     headers = {"content-type": "application/json"}
     if claimed.format == "standard":

@@ -324,3 +324,22 @@ def test_restoring_spam_enqueues_its_delivery_too(
     restored = client.post("/admin/surveys/libraries-abroad/spam/1/restore", data={"_csrf": token})
     assert restored.status_code == 303
     assert [row[:2] for row in deliveries(database)] == [("pending", 0)]
+
+
+def test_the_slack_format_is_a_text_with_a_link_and_the_first_answers(
+    database: Database, bundled: SurveyDefinition, open_settings: Settings, receiver: Receiver
+) -> None:
+    hook(database, receiver.url, format="slack")
+    response_id = answer(database, visits_libraries="often", lessons="Story walks")
+    with_link = open_settings.model_copy(update={"public_url": "https://surveys.example.org"})
+    deliver_due(database, with_link)
+    [(headers, body)] = receiver.requests
+    assert "webhook-signature" not in headers
+    text = json.loads(body)["text"]
+    first, link, *answers = text.splitlines()
+    assert first == f"New response to libraries-abroad (#{response_id})"
+    assert link == (
+        f"https://surveys.example.org/admin/surveys/libraries-abroad/responses/{response_id}"
+    )
+    # (PostgreSQL's JSONB keeps no key order.)
+    assert sorted(answers) == ["• lessons: Story walks", "• visits_libraries: often"]
