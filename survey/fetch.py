@@ -48,20 +48,12 @@ def fetch(url: str, *, allow_private: bool = False) -> tuple[bytes, str]:
 
 
 def _get(url: str, *, allow_private: bool, deadline: float) -> tuple[int, dict[str, str], bytes]:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise FetchError(f"{url} is not an http or https address")
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    address = _checked_address(parts.hostname, port, allow_private=allow_private)
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise FetchError(f"no answer in {TIMEOUT_SECONDS:.0f} s")
-    connection: http.client.HTTPConnection
-    if parts.scheme == "https":
-        connection = _PinnedHTTPS(parts.hostname, port, address=address, timeout=remaining)
-    else:
-        connection = _PinnedHTTP(parts.hostname, port, address=address, timeout=remaining)
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    connection, path = _connect(
+        url, allow_private=allow_private, setting="SURVEY_FETCH_ALLOW_PRIVATE", timeout=remaining
+    )
     try:
         connection.request("GET", path, headers={"User-Agent": USER_AGENT, "Accept": "text/html"})
         response = connection.getresponse()
@@ -95,19 +87,9 @@ def post(
     """POST to an address checked as ``fetch`` checks it (the connection goes
     to the address that was checked; no redirect is followed), reading at
     most ``max_read`` bytes of the answer.  Raises FetchError."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise FetchError(f"{url} is not an http or https address")
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    address = _checked_address(
-        parts.hostname, port, allow_private=allow_private, setting="SURVEY_WEBHOOK_ALLOW_PRIVATE"
+    connection, path = _connect(
+        url, allow_private=allow_private, setting="SURVEY_WEBHOOK_ALLOW_PRIVATE", timeout=timeout
     )
-    connection: http.client.HTTPConnection
-    if parts.scheme == "https":
-        connection = _PinnedHTTPS(parts.hostname, port, address=address, timeout=timeout)
-    else:
-        connection = _PinnedHTTP(parts.hostname, port, address=address, timeout=timeout)
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
         connection.request("POST", path, body=body, headers={"User-Agent": USER_AGENT, **headers})
         response = connection.getresponse()
@@ -117,6 +99,21 @@ def post(
         raise FetchError(f"{type(exc).__name__}: {exc}") from None
     finally:
         connection.close()
+
+
+def _connect(
+    url: str, *, allow_private: bool, setting: str, timeout: float
+) -> tuple[http.client.HTTPConnection, str]:
+    """A connection to the one address ``url``'s host was checked to have
+    (no second lookup), and the path to ask for."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise FetchError(f"{url} is not an http or https address")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    address = _checked_address(parts.hostname, port, allow_private=allow_private, setting=setting)
+    pinned = _PinnedHTTPS if parts.scheme == "https" else _PinnedHTTP
+    connection = pinned(parts.hostname, port, address=address, timeout=timeout)
+    return connection, (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
 def _checked_address(

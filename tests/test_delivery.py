@@ -92,6 +92,18 @@ def answer(database: Database, **answers: Any) -> int:
     return int(stored[0])
 
 
+def pending_again(database: Database) -> None:
+    """A delivery back to pending and due now (to try it under other settings)."""
+    with database.engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "UPDATE webhook_delivery SET status = 'pending', attempts = 0, "
+                "next_attempt_at = :now"
+            ),
+            {"now": utcnow()},
+        )
+
+
 def deliveries(database: Database) -> list[tuple[Any, ...]]:
     with database.engine.connect() as conn:
         return [
@@ -169,14 +181,7 @@ def test_a_refusal_ends_the_delivery_and_internal_addresses_are_refused(
     assert deliver_due(database, settings) == 1
     assert deliveries(database)[0][:2] == ("failed", 1)
     assert receiver.requests == []
-    with database.engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                "UPDATE webhook_delivery SET status = 'pending', attempts = 0, "
-                "next_attempt_at = :now"
-            ),
-            {"now": utcnow()},
-        )
+    pending_again(database)
     strict_https = settings.model_copy(update={"webhook_allow_http": True})
     deliver_due(database, strict_https)
     with database.engine.connect() as conn:
@@ -184,14 +189,7 @@ def test_a_refusal_ends_the_delivery_and_internal_addresses_are_refused(
     assert "local or private address" in result
     assert "SURVEY_WEBHOOK_ALLOW_PRIVATE" in result
     # A 400 from the receiver: failed, no retry.
-    with database.engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                "UPDATE webhook_delivery SET status = 'pending', attempts = 0, "
-                "next_attempt_at = :now"
-            ),
-            {"now": utcnow()},
-        )
+    pending_again(database)
     receiver.statuses = [400]
     deliver_due(database, open_settings)
     assert deliveries(database)[0][:2] == ("failed", 1)
