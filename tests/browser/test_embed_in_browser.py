@@ -96,6 +96,18 @@ def snippet(app: Server, slug: str, title: str) -> str:
     )
 
 
+def load_survey(app: Server, text: str) -> None:
+    """Load one more survey file into the running product, as an operator would."""
+    path = Path(app.env["SURVEY_DEFINITIONS_DIR"]) / "extra.yaml"
+    path.write_text(text, encoding="utf-8")
+    subprocess.run(
+        [SURVEY, "load", str(path)],
+        env={"SURVEY_DATABASE_URL": app.env["SURVEY_DATABASE_URL"]},
+        check=True,
+        capture_output=True,
+    )
+
+
 def frame_height(page) -> float:  # type: ignore[no-untyped-def]
     return float(page.eval_on_selector("iframe", "f => f.getBoundingClientRect().height"))
 
@@ -340,18 +352,11 @@ def test_the_snippet_passes_prefilled_answers_to_the_form(  # type: ignore[no-un
 def test_the_results_embed_in_the_follow_up_post(  # type: ignore[no-untyped-def]
     page, app: Server, blogs: tuple[Blog, Blog], tmp_path: Path
 ) -> None:
-    surveys = Path(app.env["SURVEY_DEFINITIONS_DIR"])
-    (surveys / "heard.yaml").write_text(
+    load_survey(
+        app,
         "slug: heard\ntitle: What we heard\n"
         "results: {public: true, questions: [liked], min_responses: 1}\n"
         'questions: [{key: liked, type: yes_no, label: "Did you like it?"}]\n',
-        encoding="utf-8",
-    )
-    subprocess.run(
-        [SURVEY, "load", str(surveys / "heard.yaml")],
-        env={"SURVEY_DATABASE_URL": app.env["SURVEY_DATABASE_URL"]},
-        check=True,
-        capture_output=True,
     )
     box = (
         '<div data-survey-results="heard" data-survey-title="What we heard"></div>'
@@ -367,19 +372,12 @@ def test_the_results_embed_in_the_follow_up_post(  # type: ignore[no-untyped-def
 def test_hidden_values_from_the_embed_are_stored_and_exported(  # type: ignore[no-untyped-def]
     page, app: Server, blogs: tuple[Blog, Blog]
 ) -> None:
-    surveys = Path(app.env["SURVEY_DEFINITIONS_DIR"])
-    (surveys / "spring.yaml").write_text(
+    load_survey(
+        app,
         "slug: spring\ntitle: Spring list\nquestions:\n"
         '  - {key: liked, type: yes_no, label: "Did you like the list?"}\n'
         "  - {key: utm_campaign, type: hidden, label: Campaign}\n"
         "  - {key: member_type, type: hidden, label: Member type}\n",
-        encoding="utf-8",
-    )
-    subprocess.run(
-        [SURVEY, "load", str(surveys / "spring.yaml")],
-        env={"SURVEY_DATABASE_URL": app.env["SURVEY_DATABASE_URL"]},
-        check=True,
-        capture_output=True,
     )
     box = (
         '<div data-survey="spring" data-survey-title="Spring list" '
