@@ -342,6 +342,82 @@ def bench_submissions(seconds: int, repeats: int, dbs: Databases, workdir: Path)
     return results
 
 
+def bench_webhook(seconds: int, repeats: int, dbs: Databases, workdir: Path) -> dict[str, Any]:
+    """Submissions per second with a webhook configured against without (#15:
+    the outbox row must not slow the write path).  Runs alternate (none,
+    webhook, webhook, none, ...) on one database so drift hits both alike.
+    "webhook" leaves delivery to a worker that is not running (the write path
+    alone); "delivered inline" posts every event to a local receiver from the
+    server itself, on the same cores, as `survey serve` does by default."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["content-length"]))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    receiver = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    hook_url = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
+    api_lua = post_script(workdir / "api.lua", json.dumps({"answers": ANSWERS}), "application/json")
+    results: dict[str, Any] = {}
+    try:
+        for kind, workers in (("sqlite", 1), ("postgresql", 2)):
+            url = dbs.sqlite("webhook") if kind == "sqlite" else dbs.postgres("bench_webhook")
+            prepare_product_db(url)
+            base_env = {
+                "SURVEY_DATABASE_URL": url,
+                "SURVEY_WEBHOOK_ALLOW_HTTP": "true",
+                "SURVEY_WEBHOOK_ALLOW_PRIVATE": "true",
+            }
+            cli_env = {**os.environ, **base_env}
+            runs: dict[str, list[dict[str, float]]] = {
+                "none": [],
+                "webhook": [],
+                "delivered_inline": [],
+            }
+            for repeat in range(repeats):
+                order = ["none", "webhook", "delivered_inline"]
+                for config in order if repeat % 2 == 0 else order[::-1]:
+                    engine = sa.create_engine(url)
+                    with engine.begin() as conn:
+                        conn.exec_driver_sql("DELETE FROM webhook_attempt")
+                        conn.exec_driver_sql("DELETE FROM webhook_delivery")
+                        conn.exec_driver_sql("DELETE FROM webhook")
+                    engine.dispose()
+                    if config != "none":
+                        subprocess.run(
+                            [SURVEY, "webhook", "add", SLUG, hook_url],
+                            env=cli_env,
+                            check=True,
+                            capture_output=True,
+                        )
+                    env = {
+                        **base_env,
+                        "SURVEY_DELIVERY": "inline" if config == "delivered_inline" else "off",
+                    }
+                    with serve(product(workers, url), env, "/healthz") as (base, _):
+                        runs[config].append(
+                            wrk(f"{base}/api/surveys/{SLUG}/responses", seconds, api_lua)
+                        )
+            summary: dict[str, Any] = {name: summarize(r) for name, r in runs.items()}
+            none = summary["none"]["rps"]["median"]
+            summary["webhook_vs_none"] = summary["webhook"]["rps"]["median"] / none
+            summary["delivered_inline_vs_none"] = (
+                summary["delivered_inline"]["rps"]["median"] / none
+            )
+            results[f"{kind}_{workers}_workers"] = summary
+    finally:
+        receiver.shutdown()
+        receiver.server_close()
+    return results
+
+
 def generate_responses(url: str, count: int) -> None:
     """Responses to the bundled survey, written straight into the database, and
     the same rows flattened into one table for the reference export."""
@@ -716,6 +792,16 @@ def table(results: dict[str, Any]) -> str:
                     f"{kind}, s | {value['median']:.3f} ({value['min']:.3f}–{value['max']:.3f}) "
                     "| | |"
                 )
+    for key, r in results.get("webhook", {}).items():
+        for name in ("none", "webhook", "delivered_inline"):
+            p = r[name]
+            ratio = "" if name == "none" else f"{r[name + '_vs_none']:.2f}× none"
+            lines.append(
+                f"| POST api {key.replace('_', ' ')}, webhook: {name.replace('_', ' ')}, "
+                f"stored/s (p50 / p99 ms) | {p['rps']['median']:,.0f} "
+                f"({p['rps']['min']:,.0f}–{p['rps']['max']:,.0f}; "
+                f"{p['p50_ms']['median']:.1f} / {p['p99_ms']['median']:.1f}) | | {ratio} |"
+            )
     cold = results.get("cold_start")
     if cold:
         lines.append(
@@ -730,7 +816,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--sizes", default="100000,1000000", help="export sizes")
     parser.add_argument("--staff-size", type=int, default=100_000, help="responses")
-    parser.add_argument("--only", default="form,submit,export,staff,cold")
+    parser.add_argument("--only", default="form,submit,export,staff,cold,webhook")
     parser.add_argument(
         "--loop",
         choices=LOOPS,
@@ -781,6 +867,11 @@ def main() -> None:
             ),
             ("staff", "staff", lambda: bench_staff(args.staff_size, args.repeats, dbs)),
             ("cold", "cold_start", lambda: bench_cold_start(5, dbs)),
+            (
+                "webhook",
+                "webhook",
+                lambda: bench_webhook(args.seconds, args.repeats, dbs, workdir),
+            ),
         ]
         try:
             for flag, key, step in steps:

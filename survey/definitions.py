@@ -79,6 +79,9 @@ class SurveyDefinition(BaseModel):
     # The form closes itself once this many responses are stored (counted in
     # the transaction that stores each one, so no two servers overshoot).
     max_responses: int | None = Field(default=None, ge=1, le=10_000_000)
+    # Emails about each new response carry its answers only when this is set
+    # (by default they name the survey and link to the response).
+    notify_with_answers: bool = False
     results: ResultsSettings | None = None
     # The language the plain texts are in, and what a reader gets when their
     # language has no translation of a text.

@@ -1,17 +1,18 @@
 """Delivering the outbox: webhook events, signed as Standard Webhooks asks,
 retried with exponential backoff and jitter until they are delivered or
-clearly refused.
+clearly refused; then the emails (survey.notifications).
 
 One pass claims the due deliveries (a lease that expires if this process
-dies), posts each one, and records the outcome.  ``survey serve`` runs a pass
-every second (``SURVEY_DELIVERY=inline``); ``survey worker`` runs the same
-loop in a process of its own.  Several of either, on several hosts of one
-PostgreSQL, share the work without two making the same attempt.
+dies), posts each one, and records every attempt.  ``survey serve`` runs a
+pass every second (``SURVEY_DELIVERY=inline``); ``survey worker`` runs the
+same loop in a process of its own.  Several of either, on several hosts of
+one PostgreSQL, share the work without two making the same attempt.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -20,13 +21,21 @@ import random
 import time
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
 
 from survey import store
 from survey.db import Database
+from survey.definitions import SurveyDefinition
 from survey.fetch import FetchError, post
-from survey.models import utcnow
+from survey.i18n import N_, Message
+from survey.models import Webhook, utcnow
+from survey.notifications import queue_digests_if_due, send_due
 from survey.settings import Settings
-from survey.store.webhooks import DELIVERED, FAILED, PENDING
+from survey.store.outbox import DELIVERED, DELIVERIES, FAILED, PENDING
+
+_DELIVERIES = DELIVERIES
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +45,16 @@ MAX_ATTEMPTS = 8  # over at least 2 hours: 1, 2, 4 ... 64 minutes apart
 FIRST_WAIT = 60.0
 LONGEST_WAIT = 2 * 3600.0
 RETRIED_STATUSES = frozenset({408, 429})
+
+
+def url_problem(url: str, settings: Settings) -> Message | None:
+    """Why a webhook cannot have this address (the form and the CLI), or None."""
+    parts = urlsplit(url)
+    if len(url) > 2000 or parts.scheme not in ("https", "http") or not parts.hostname:
+        return N_("Give the receiver's whole address, starting with https://")
+    if parts.scheme == "http" and not settings.webhook_allow_http:
+        return N_("Only https:// addresses (SURVEY_WEBHOOK_ALLOW_HTTP=true allows http)")
+    return None
 
 
 def sign(secret: str, event_id: str, timestamp: int, body: bytes) -> str:
@@ -48,23 +67,42 @@ def sign(secret: str, event_id: str, timestamp: int, body: bytes) -> str:
 
 def body_of(claimed: store.Claimed, public_url: str | None = None) -> bytes:
     if claimed.format == "slack":
-        text = slack_text(claimed.payload, public_url)
+        text = slack_text(claimed.payload, claimed.definition, public_url)
         return json.dumps({"text": text}, ensure_ascii=False).encode()
     return json.dumps(claimed.payload, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def slack_text(payload: dict[str, Any], public_url: str | None = None) -> str:
+def slack_text(
+    payload: dict[str, Any], definition: dict[str, Any], public_url: str | None = None
+) -> str:
     """A few lines Slack, Mattermost, Discord and Teams show as they are: the
-    survey, a link to the response in the workspace, the first answers."""
+    survey's title, a link to the response in the workspace, the first
+    answers by their question (in the survey's own language)."""
     data = payload["data"]
-    lines = [f"New response to {data['survey']} (#{data['response_id']})"]
-    if public_url:
+    try:
+        survey = SurveyDefinition.model_validate(definition)
+    except ValueError:
+        survey = None
+    title = survey.title if survey else data["survey"]
+    if data["response_id"] is None:
+        lines = [f"Test event from “{title}”: this webhook works."]
+    else:
+        lines = [f"New response to “{title}” (#{data['response_id']})"]
+    if public_url and data["response_id"] is not None:
         base = public_url.rstrip("/")
         lines.append(f"{base}/admin/surveys/{data['survey']}/responses/{data['response_id']}")
-    for key, value in list(data["answers"].items())[:5]:
-        shown = "; ".join(map(str, value)) if isinstance(value, list) else str(value)
-        lines.append(f"• {key}: {shown[:200]}")
+    answers = data["answers"]
+    questions = survey.questions if survey else []
+    shown = [(q.label, q.words(answers, survey.lang if survey else "en")) for q in questions]
+    known = {key for q in questions for key in q.answer_keys()}
+    shown += [(key, _plain(value)) for key, value in answers.items() if key not in known]
+    for label, words in [(label, words) for label, words in shown if words][:5]:
+        lines.append(f"• {label}: {words[:200]}")
     return "\n".join(lines)
+
+
+def _plain(value: Any) -> str:
+    return "; ".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
 def wait_before(attempts: int, retry_after: str | None) -> float:
@@ -77,14 +115,14 @@ def wait_before(attempts: int, retry_after: str | None) -> float:
     return ceiling + random.uniform(0, ceiling / 4)
 
 
-def attempt(claimed: store.Claimed, settings: Settings) -> tuple[str, str, str | None]:
-    """Post one delivery: (status, what happened, Retry-After) where status is
-    DELIVERED, FAILED (no retry) or PENDING (retry later)."""
+def attempt(claimed: store.Claimed, settings: Settings) -> store.Attempt:
+    """Post one delivery; the Attempt says whether it was delivered, is to be
+    tried again (PENDING) or failed for good (FAILED)."""
     if not claimed.url.startswith("https://") and not settings.webhook_allow_http:
-        return (
+        return store.Attempt(
             FAILED,
-            "refused: only https:// addresses (SURVEY_WEBHOOK_ALLOW_HTTP=true allows http)",
-            None,
+            "refused",
+            error="refused: only https:// addresses (SURVEY_WEBHOOK_ALLOW_HTTP=true allows http)",
         )
     body = body_of(claimed, settings.public_url)
     timestamp = int(time.time())
@@ -105,45 +143,71 @@ def attempt(claimed: store.Claimed, settings: Settings) -> tuple[str, str, str |
             timeout=TIMEOUT_SECONDS,
         )
     except FetchError as exc:
-        refused = "refused" in str(exc)
-        return (FAILED if refused else PENDING), str(exc)[:300], None
-    took = f"{(time.monotonic() - started) * 1000:.0f} ms"
+        took = round((time.monotonic() - started) * 1000)
+        if "refused" in str(exc):
+            return store.Attempt(FAILED, "refused", error=str(exc)[:500])
+        return store.Attempt(PENDING, "retry", error=str(exc)[:500], duration_ms=took)
+    took = round((time.monotonic() - started) * 1000)
     excerpt = answer[:1024].decode("utf-8", "replace")
-    result = f"HTTP {status} in {took}: {excerpt}"
     if 200 <= status < 300:
-        return DELIVERED, result, None
+        return store.Attempt(DELIVERED, "delivered", status, None, took, excerpt)
     if status in RETRIED_STATUSES or status >= 500:
-        return PENDING, result, answer_headers.get("retry-after")
-    return FAILED, result, None
+        retry_after = answer_headers.get("retry-after")
+        return store.Attempt(PENDING, "retry", status, None, took, excerpt, retry_after)
+    return store.Attempt(FAILED, "failed", status, None, took, excerpt)
 
 
-def deliver_due(database: Database, settings: Settings, *, limit: int = 20) -> int:
-    """One pass: claim what is due, post it, record the outcomes.  Returns
-    how many attempts were made."""
+def deliver_due(
+    database: Database, settings: Settings, *, limit: int = 20, only: int | None = None
+) -> int:
+    """One pass: claim what is due (or the one delivery ``only``), post it,
+    record the outcomes.  Returns how many attempts were made."""
     now = utcnow()
-    with database.engine.connect() as reading:
-        if not store.anything_due(reading, now=now):
-            return 0
+    if only is None:
+        with database.engine.connect() as reading:
+            if not store.anything_due(reading, _DELIVERIES, now=now):
+                return 0
     with database.write_connection() as conn:
-        claimed = store.claim_due(conn, now=now, lease=LEASE, limit=limit)
+        claimed = store.claim_due(conn, now=now, lease=LEASE, limit=limit, only=only)
     for item in claimed:
-        status, result, retry_after = attempt(item, settings)
+        tried = attempt(item, settings)
         attempts = item.attempts + 1
-        if status == PENDING and attempts >= MAX_ATTEMPTS:
-            status = FAILED
-        when: datetime = utcnow() + timedelta(seconds=wait_before(attempts, retry_after))
+        if tried.status == PENDING and attempts >= MAX_ATTEMPTS:
+            tried = dataclasses.replace(tried, status=FAILED, outcome="failed")
+        when: datetime = utcnow() + timedelta(seconds=wait_before(attempts, tried.retry_after))
         with database.write_connection() as conn:
-            store.record_attempt(
-                conn,
-                delivery_id=item.id,
-                status=status,
-                attempts=attempts,
-                next_attempt_at=when,
-                result=f"{utcnow():%Y-%m-%d %H:%M:%S} UTC, attempt {attempts}: {result}",
+            paused = store.record_attempt(
+                conn, item, tried, attempts=attempts, next_attempt_at=when, now=utcnow()
             )
-        if status != DELIVERED:
-            log.warning("webhook delivery %s: %s (%s)", item.event_id, status, result[:200])
+            if paused:
+                log.warning("webhook %s paused itself after 3 days of failures", item.webhook_id)
+                if settings.mail_on:
+                    store.tell_admins(
+                        conn,
+                        survey_id=_survey_of(conn, item.webhook_id),
+                        payload={"webhook_id": item.webhook_id, "url": item.url},
+                    )
+        if tried.status != DELIVERED:
+            log.warning(
+                "webhook delivery %s: %s (%s)", item.event_id, tried.outcome, tried.describe()[:200]
+            )
     return len(claimed)
+
+
+def _survey_of(conn: sa.Connection, webhook_id: int) -> int:
+    hooks = Webhook.__table__  # type: ignore[attr-defined]
+    return int(
+        conn.execute(sa.select(hooks.c.survey_id).where(hooks.c.id == webhook_id)).scalar_one()
+    )
+
+
+def one_pass(database: Database, settings: Settings) -> int:
+    """Webhook deliveries, then emails (and the digests, once due)."""
+    made = deliver_due(database, settings)
+    if settings.mail_on:
+        queue_digests_if_due(database, settings)
+        made += send_due(database, settings)
+    return made
 
 
 async def deliver_periodically(database: Database, settings: Settings) -> None:
@@ -154,9 +218,9 @@ async def deliver_periodically(database: Database, settings: Settings) -> None:
 
     while True:
         try:
-            made = await asyncio.to_thread(deliver_due, database, settings)
+            made = await asyncio.to_thread(one_pass, database, settings)
         except Exception:  # a failed pass must never take the server down
-            log.exception("delivering webhook events failed; will try again")
+            log.exception("delivering webhook events or emails failed; will try again")
             made = 0
         if not made:
             await asyncio.sleep(1.0)
@@ -166,9 +230,9 @@ def work_forever(database: Database, settings: Settings) -> None:
     """`survey worker`: the same passes, in a process of its own."""
     while True:
         try:
-            made = deliver_due(database, settings)
+            made = one_pass(database, settings)
         except Exception:
-            log.exception("delivering webhook events failed; will try again")
+            log.exception("delivering webhook events or emails failed; will try again")
             made = 0
         if not made:
             time.sleep(1.0)

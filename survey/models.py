@@ -234,6 +234,12 @@ class StaffUser(SQLModel, table=True):
     recovery_codes: list[str] | None = Field(
         default=None, sa_column=sa.Column(JSONDocument, nullable=True)
     )
+    # The language of their browser when they last signed in (their emails'
+    # language), and the end of the period their last daily digest covered.
+    language: str | None = Field(default=None, sa_column=sa.Column(sa.String(10), nullable=True))
+    digest_sent_at: datetime | None = Field(
+        default=None, sa_column=sa.Column(UTCDateTime(), nullable=True)
+    )
 
     @property
     def two_step(self) -> bool:
@@ -320,6 +326,14 @@ class Webhook(SQLModel, table=True):
     paused_at: datetime | None = Field(
         default=None, sa_column=sa.Column(UTCDateTime(), nullable=True)
     )
+    # "admin" (paused by hand) or "failing" (paused itself after 3 days of failures).
+    paused_reason: str | None = Field(
+        default=None, sa_column=sa.Column(sa.String(20), nullable=True)
+    )
+    # The first failed attempt since the last delivered one.
+    failing_since: datetime | None = Field(
+        default=None, sa_column=sa.Column(UTCDateTime(), nullable=True)
+    )
 
 
 class WebhookDelivery(SQLModel, table=True):
@@ -341,10 +355,12 @@ class WebhookDelivery(SQLModel, table=True):
         )
     )
     # Erasing or deleting the response deletes its deliveries, sent or not.
-    response_id: int = Field(
+    # NULL for a test event, which carries no response.
+    response_id: int | None = Field(
+        default=None,
         sa_column=sa.Column(
-            sa.Integer, sa.ForeignKey("response.id", ondelete="CASCADE"), nullable=False
-        )
+            sa.Integer, sa.ForeignKey("response.id", ondelete="CASCADE"), nullable=True
+        ),
     )
     event_id: str = Field(sa_column=sa.Column(sa.String(40), nullable=False, unique=True))
     payload: dict[str, Any] = Field(sa_column=sa.Column(JSONDocument, nullable=False))
@@ -354,6 +370,99 @@ class WebhookDelivery(SQLModel, table=True):
     attempts: int = Field(nullable=False)
     next_attempt_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
     # A worker's claim: others leave the row alone until it expires.
+    claimed_until: datetime | None = Field(
+        default=None, sa_column=sa.Column(UTCDateTime(), nullable=True)
+    )
+    last_result: str | None = Field(
+        default=None, sa_column=sa.Column(sa.String(1200), nullable=True)
+    )
+    created_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+
+
+class WebhookAttempt(SQLModel, table=True):
+    """One try at delivering an event: when, what came back, how long it took."""
+
+    __tablename__ = "webhook_attempt"
+    __table_args__ = (
+        sa.Index("ix_webhook_attempt_webhook", "webhook_id", "id"),
+        sa.Index("ix_webhook_attempt_delivery", "delivery_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("webhook_delivery.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    webhook_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("webhook.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    attempted_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+    # delivered, retry (will be tried again), failed, refused (the address)
+    outcome: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    status_code: int | None = Field(default=None, nullable=True)
+    error: str | None = Field(default=None, sa_column=sa.Column(sa.String(500), nullable=True))
+    duration_ms: int | None = Field(default=None, nullable=True)
+    # The first 1 KB of the receiver's answer.
+    answer: str | None = Field(default=None, sa_column=sa.Column(sa.String(1024), nullable=True))
+
+
+class NotificationChoice(SQLModel, table=True):
+    """A staff member's email about one survey: "each" response or a "daily"
+    digest (no row: nothing)."""
+
+    __tablename__ = "notification_choice"
+    __table_args__ = (sa.Index("ix_notification_choice_survey", "survey_id"),)
+
+    staff_user_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("staff_user.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    survey_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("survey.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    mode: str = Field(sa_column=sa.Column(sa.String(10), nullable=False))
+
+
+class MailOutbox(SQLModel, table=True):
+    """An email to send to one staff member, written in the transaction that
+    caused it (a response, a digest's period, a webhook pausing itself);
+    rendered in their language when it is sent."""
+
+    __tablename__ = "mail_outbox"
+    __table_args__ = (sa.Index("ix_mail_outbox_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(
+        sa_column=sa.Column(sa.String(20), nullable=False)
+    )  # response, digest, paused
+    staff_user_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("staff_user.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    survey_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("survey.id", ondelete="CASCADE"), nullable=True
+        ),
+    )
+    # Erasing the response deletes the email about it, sent or not.
+    response_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("response.id", ondelete="CASCADE"), nullable=True
+        ),
+    )
+    payload: dict[str, Any] = Field(sa_column=sa.Column(JSONDocument, nullable=False))
+    status: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    attempts: int = Field(nullable=False)
+    next_attempt_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
     claimed_until: datetime | None = Field(
         default=None, sa_column=sa.Column(UTCDateTime(), nullable=True)
     )

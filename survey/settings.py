@@ -80,6 +80,18 @@ class Settings(BaseSettings):
         description="Let webhooks post to loopback, private, link-local and metadata addresses "
         "(refused by default).",
     )
+    smtp_url: str | None = Field(
+        default=None,
+        description="Where email goes: smtp://USER:PASSWORD@HOST:587 (STARTTLS), "
+        "smtps://USER:PASSWORD@HOST:465 (TLS from the start) or smtp://HOST:25?tls=off (a "
+        "local relay). Unset (or no SURVEY_MAIL_FROM), email is off.",
+    )
+    mail_from: str | None = Field(
+        default=None, description="The From address of the emails (surveys@example.org)."
+    )
+    digest_hour: int = Field(
+        default=8, ge=0, le=23, description="The hour (UTC) the daily digests are sent."
+    )
     api_docs: bool = Field(
         default=False,
         description="Serve the interactive API docs at /docs and /redoc. They load Swagger "
@@ -199,6 +211,19 @@ class Settings(BaseSettings):
             raise ValueError("SURVEY_PUBLIC_URL must start with http:// or https://")
         return value
 
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_address(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        from survey.mail import parse_smtp_url  # the one parser, used again to send
+
+        try:
+            parse_smtp_url(value.strip())
+        except ValueError as exc:
+            raise ValueError(f"SURVEY_SMTP_URL: {exc}") from None
+        return value.strip()
+
     @field_validator("secret_key")
     @classmethod
     def _no_placeholder(cls, value: str | None) -> str | None:
@@ -213,6 +238,10 @@ class Settings(BaseSettings):
     def allowed_hosts(self) -> list[str]:
         raw = self.allowed_hosts_setting or ""
         return [host.strip() for host in raw.split(",") if host.strip()]
+
+    @property
+    def mail_on(self) -> bool:
+        return bool(self.smtp_url and self.mail_from)
 
     @property
     def is_sqlite(self) -> bool:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
@@ -24,9 +25,20 @@ from survey.db import Database, migrate
 from survey.definitions import SurveyDefinition, load_file
 from survey.settings import Settings
 from survey.web.app import create_app
-from tests.helpers import BUNDLED, create_postgres_database, drop_postgres_database, load
+from tests.helpers import (
+    BUNDLED,
+    Inbox,
+    Receiver,
+    create_postgres_database,
+    drop_postgres_database,
+    free_port,
+    load,
+)
 
 TABLES = (
+    "webhook_attempt",
+    "mail_outbox",
+    "notification_choice",
     "webhook_delivery",
     "webhook",
     "response",
@@ -141,3 +153,29 @@ def token(database: Database) -> str:
     with database.begin(write=True) as s:
         _, plain = store.create_token(s, name="tests")
     return plain
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    found = Receiver()
+    yield found
+    found.close()
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, str]]:
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=inbox.authenticate,
+        auth_require_tls=False,
+    )
+    controller.start()
+    try:
+        # The password is URL-quoted in the address, as operators write it.
+        yield inbox, f"smtp://mailer:p%40ss%20word@127.0.0.1:{port}?tls=off"
+    finally:
+        controller.stop()

@@ -10,7 +10,6 @@ import hashlib
 import hmac
 import json
 import threading
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -24,45 +23,8 @@ from survey.delivery import deliver_due
 from survey.models import utcnow
 from survey.settings import Settings
 from survey.web.writes import ResponseWriter
+from tests.helpers import Receiver
 from tests.web.test_writes import ids, run
-
-
-class Receiver:
-    """A webhook receiver on 127.0.0.1 that answers with the statuses given."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[dict[str, str], bytes]] = []
-        self.statuses: list[int] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["content-length"]))
-                receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                status = receiver.statuses.pop(0) if receiver.statuses else 200
-                self.send_response(status)
-                if status == 503:
-                    self.send_header("Retry-After", "120")
-                self.end_headers()
-                self.wfile.write(b"thanks")
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    found = Receiver()
-    yield found
-    found.close()
 
 
 @pytest.fixture
@@ -78,14 +40,14 @@ def hook(database: Database, url: str, format: str = "standard") -> str:
         return store.add_webhook(session, survey_id=survey.id, url=url, format=format).secret
 
 
-def answer(database: Database, **answers: Any) -> int:
+def answer(database: Database, key: str = "form:abc", **answers: Any) -> int:
     survey_id, version_id = ids(database)
     stored = run(
         lambda: ResponseWriter(database).insert(
             survey_id=survey_id,
             survey_version_id=version_id,
             answers=answers,
-            submission_key="form:abc",
+            submission_key=key,
             language="fr",
         )
     )
@@ -269,13 +231,23 @@ def test_a_server_killed_after_acknowledging_still_delivers_through_a_worker(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    listed = ""
     try:
+        # Until the worker has posted the event and recorded it as delivered.
         deadline = time.monotonic() + 30
-        while not receiver.requests and time.monotonic() < deadline:
+        while "1 delivered" not in listed and time.monotonic() < deadline:
             time.sleep(0.2)
+            if receiver.requests:
+                listed = subprocess.run(
+                    [survey, "webhook", "list"],
+                    env={**os.environ, **env},
+                    capture_output=True,
+                    text=True,
+                ).stdout
     finally:
         worker.terminate()
         worker.wait(timeout=20)
+    assert "1 delivered" in listed
     [(headers, body)] = receiver.requests
     assert json.loads(body)["data"]["answers"] == {"visits_libraries": "often"}
     # Signed with the secret the command printed once.
@@ -283,10 +255,6 @@ def test_a_server_killed_after_acknowledging_still_delivers_through_a_worker(
 
     timestamp = int(headers["webhook-timestamp"])
     assert headers["webhook-signature"] == sign(secret, headers["webhook-id"], timestamp, body)
-    listed = subprocess.run(
-        [survey, "webhook", "list"], env={**os.environ, **env}, capture_output=True, text=True
-    ).stdout
-    assert "1 delivered" in listed
     removed = subprocess.run(
         [survey, "webhook", "remove", "1"],
         env={**os.environ, **env},
@@ -335,9 +303,183 @@ def test_the_slack_format_is_a_text_with_a_link_and_the_first_answers(
     assert "webhook-signature" not in headers
     text = json.loads(body)["text"]
     first, link, *answers = text.splitlines()
-    assert first == f"New response to libraries-abroad (#{response_id})"
+    assert first == f"New response to “Libraries Abroad” (#{response_id})"
     assert link == (
         f"https://surveys.example.org/admin/surveys/libraries-abroad/responses/{response_id}"
     )
-    # (PostgreSQL's JSONB keeps no key order.)
-    assert sorted(answers) == ["• lessons: Story walks", "• visits_libraries: often"]
+    # By question, in the survey's order, as a person reads them.
+    assert answers == [
+        "• Are you visiting other libraries when you go on vacation?: Yes, whenever I can",
+        "• What are you learning?: Story walks",
+    ]
+
+
+def test_the_standard_webhooks_library_verifies_what_is_sent(
+    database: Database, bundled: SurveyDefinition, open_settings: Settings, receiver: Receiver
+) -> None:
+    from standardwebhooks.webhooks import Webhook as Verifier
+    from standardwebhooks.webhooks import WebhookVerificationError
+
+    secret = hook(database, receiver.url)
+    response_id = answer(database, visits_libraries="often")
+    deliver_due(database, open_settings)
+    [(headers, body)] = receiver.requests
+    verified = Verifier(secret).verify(body, headers)
+    assert verified["data"]["response_id"] == response_id
+    # A changed body or another secret does not verify.
+    with pytest.raises(WebhookVerificationError):
+        Verifier(secret).verify(body.replace(b"often", b"never"), headers)
+    with pytest.raises(WebhookVerificationError):
+        Verifier(store.webhooks.new_secret()).verify(body, headers)
+
+
+def attempt_rows(database: Database) -> list[tuple[Any, ...]]:
+    with database.engine.connect() as conn:
+        return [
+            tuple(r)
+            for r in conn.execute(
+                sa.text(
+                    "SELECT outcome, status_code, error, duration_ms, answer "
+                    "FROM webhook_attempt ORDER BY id"
+                )
+            )
+        ]
+
+
+def due_now(database: Database) -> None:
+    with database.engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE webhook_delivery SET next_attempt_at = :now"), {"now": utcnow()}
+        )
+
+
+def test_500_twice_then_200_makes_three_attempts_with_one_id_each_recorded(
+    database: Database, bundled: SurveyDefinition, open_settings: Settings, receiver: Receiver
+) -> None:
+    hook(database, receiver.url)
+    answer(database, visits_libraries="often")
+    receiver.statuses = [500, 500, 200]
+    for _ in range(3):
+        assert deliver_due(database, open_settings) == 1
+        due_now(database)
+    assert len({headers["webhook-id"] for headers, _ in receiver.requests}) == 1
+    assert len({body for _, body in receiver.requests}) == 1
+    assert len(receiver.requests) == 3
+    assert deliveries(database)[0][:2] == ("delivered", 3)
+    rows = attempt_rows(database)
+    assert [(outcome, code) for outcome, code, *_ in rows] == [
+        ("retry", 500),
+        ("retry", 500),
+        ("delivered", 200),
+    ]
+    assert all(duration is not None and duration >= 0 for *_, duration, _ in rows)
+    assert all(answer == "thanks" for *_, answer in rows)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data/",  # cloud metadata
+        "http://localhost:9/hook",  # a name that resolves to loopback
+        "http://10.0.0.7/hook",  # private
+        "http://[::1]:9/hook",
+    ],
+)
+def test_internal_addresses_are_refused_and_shown_as_refused(
+    database: Database, bundled: SurveyDefinition, settings: Settings, url: str
+) -> None:
+    hook(database, url)
+    answer(database, visits_libraries="often")
+    http_only = settings.model_copy(update={"webhook_allow_http": True})
+    deliver_due(database, http_only)
+    assert deliveries(database)[0][:2] == ("failed", 1)
+    [(outcome, code, error, _, _)] = attempt_rows(database)
+    assert (outcome, code) == ("refused", None)
+    assert "local or private address" in error
+
+
+def test_a_redirect_is_not_followed(
+    database: Database, bundled: SurveyDefinition, open_settings: Settings
+) -> None:
+    """A receiver that answers 302 to the metadata address gets one post and
+    nothing more: the redirect is an answer, and not a 2xx (failed)."""
+    seen: list[str] = []
+
+    class Redirecting(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            seen.append(self.path)
+            self.send_response(302)
+            self.send_header("Location", "http://169.254.169.254/latest/meta-data/")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        hook(database, f"http://127.0.0.1:{server.server_address[1]}/hook")
+        answer(database, visits_libraries="often")
+        deliver_due(database, open_settings)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert seen == ["/hook"]
+    assert deliveries(database)[0][:2] == ("failed", 1)
+    assert attempt_rows(database)[0][:2] == ("failed", 302)
+
+
+def test_a_webhook_failing_for_3_days_pauses_itself_and_tells_the_admins(
+    database: Database, bundled: SurveyDefinition, open_settings: Settings, receiver: Receiver
+) -> None:
+    from datetime import timedelta
+
+    from tests.helpers import ADMIN_EMAIL, VIEWER_EMAIL, create_staff
+
+    create_staff(database, ADMIN_EMAIL, "admin")
+    create_staff(database, VIEWER_EMAIL, "viewer")
+    hook(database, receiver.url)
+    answer(database, visits_libraries="often")
+    receiver.statuses = [500]
+    deliver_due(database, open_settings)
+    with database.engine.connect() as conn:
+        since = conn.execute(sa.text("SELECT failing_since FROM webhook")).scalar_one()
+    assert since is not None  # the streak started; not paused yet
+    # Three days later, still failing: it pauses itself.
+    with database.engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE webhook SET failing_since = :then"),
+            {"then": utcnow() - timedelta(days=3, minutes=1)},
+        )
+    due_now(database)
+    receiver.statuses = [500]
+    mail_on = open_settings.model_copy(
+        update={"smtp_url": "smtp://127.0.0.1:9?tls=off", "mail_from": "s@example.org"}
+    )
+    deliver_due(database, mail_on)
+    with database.engine.connect() as conn:
+        paused, reason = conn.execute(sa.text("SELECT paused_at, paused_reason FROM webhook")).one()
+        told = conn.execute(
+            sa.text(
+                "SELECT u.email FROM mail_outbox m JOIN staff_user u ON u.id = m.staff_user_id "
+                "WHERE m.kind = 'paused'"
+            )
+        ).all()
+    assert paused is not None
+    assert reason == "failing"
+    assert [row[0] for row in told] == [ADMIN_EMAIL]  # admins only
+    # Paused: new events are written and wait; nothing is posted.
+    answer(database, "form:second", visits_libraries="sometimes")
+    due_now(database)
+    asked = len(receiver.requests)
+    assert deliver_due(database, open_settings) == 0
+    assert len(receiver.requests) == asked
+    # Resumed: what waited is delivered, the streak is over.
+    with database.begin(write=True) as session:
+        webhook, _ = store.get_webhook(session, webhook_id=1) or (None, None)
+        assert webhook is not None
+        store.set_paused(session, webhook=webhook, paused=False)
+    assert deliver_due(database, open_settings) == 2
+    assert [row[0] for row in deliveries(database)] == ["delivered", "delivered"]
+    with database.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT failing_since FROM webhook")).scalar_one() is None

@@ -29,6 +29,7 @@ _SETTINGS_ORDER = (
     "embed_origins",
     "retention_days",
     "max_responses",
+    "notify_with_answers",
     "results",
 )
 _TEXTS = ("title", "intro", "thank_you")
@@ -219,6 +220,9 @@ def apply_settings(document: Document, fields: Fields, languages: list[str]) -> 
                 problems.append((name, message))
     if "results_shown" in fields:  # the form had the results section
         problems += _apply_results(new, fields)
+    new.pop("notify_with_answers", None)
+    if fields.get("notify_with_answers"):
+        new["notify_with_answers"] = True
     if problems:
         raise Refusal(problems)
     return new

@@ -1,10 +1,10 @@
-"""The commands about webhooks and their delivery: webhook add/list/remove,
-and worker (delivery in a process of its own)."""
+"""The commands about telling people of new responses: webhook
+add/list/remove, notify (a staff member's email), and worker (delivering
+webhook events and emails in a process of its own)."""
 
 from __future__ import annotations
 
 import argparse
-from urllib.parse import urlsplit
 
 from survey import store
 from survey.cli.common import CommandError, database_for, log, require_survey
@@ -14,13 +14,11 @@ FORMATS = ("standard", "slack")
 
 
 def _webhook_add(args: argparse.Namespace, settings: Settings) -> int:
-    parts = urlsplit(args.url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise CommandError(f"{args.url}: give an https:// address")
-    if parts.scheme == "http" and not settings.webhook_allow_http:
-        raise CommandError(
-            f"{args.url}: only https:// addresses (SURVEY_WEBHOOK_ALLOW_HTTP=true allows http)"
-        )
+    from survey.delivery import url_problem
+
+    problem = url_problem(args.url, settings)
+    if problem:
+        raise CommandError(f"{args.url}: {problem[0].lower()}{problem[1:]}")
     with database_for(settings) as database, database.begin(write=True) as session:
         survey = require_survey(session, args.slug)
         assert survey.id is not None
@@ -69,12 +67,41 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     from survey.delivery import work_forever
 
     migrate(settings)
-    log.warning("delivering webhook events (stop with Ctrl-C)")
+    log.warning("delivering webhook events and emails (stop with Ctrl-C)")
     with database_for(settings) as database:
         try:
             work_forever(database, settings)
         except KeyboardInterrupt:
             return 0
+    return 0
+
+
+def _notify(args: argparse.Namespace, settings: Settings) -> int:
+    mode = args.mode or "each"
+    with database_for(settings) as database, database.begin(write=True) as session:
+        user = store.find_user(session, email=args.email.strip().lower())
+        if user is None or user.id is None:
+            raise CommandError(f"there is no staff user {args.email}")
+        survey = require_survey(session, args.slug)
+        assert survey.id is not None
+        store.set_choice(session, user_id=user.id, survey_id=survey.id, mode=mode)
+        store.audit(
+            session,
+            action="notify",
+            actor="command line",
+            client=None,
+            survey_slug=survey.slug,
+            user=user.email,
+            mode=mode,
+        )
+    said = {
+        "each": "an email for each response",
+        "daily": "a daily digest",
+        "off": "no email",
+    }[mode]
+    print(f"{user.email} gets {said} about {survey.slug}")
+    if not settings.mail_on:
+        log.warning("email is off: set SURVEY_SMTP_URL and SURVEY_MAIL_FROM to send it")
     return 0
 
 
@@ -92,6 +119,19 @@ def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[
     remove = actions.add_parser("remove", help="remove a webhook and its deliveries")
     remove.add_argument("id", type=int)
     remove.set_defaults(func=_webhook_remove)
+    notify = commands.add_parser(
+        "notify", help="choose a staff member's email about a survey's new responses"
+    )
+    notify.add_argument("email")
+    notify.add_argument("slug")
+    modes = notify.add_mutually_exclusive_group(required=True)
+    for mode, what in (
+        ("each", "an email for each response"),
+        ("daily", "one digest a day"),
+        ("off", "no email"),
+    ):
+        modes.add_argument(f"--{mode}", dest="mode", action="store_const", const=mode, help=what)
+    notify.set_defaults(func=_notify)
     commands.add_parser(
         "worker", help="deliver webhook events (beside servers run with SURVEY_DELIVERY=off)"
     ).set_defaults(func=_worker)

@@ -20,6 +20,18 @@ from survey.store.erasure import count_by_email, erase_by_email, purge_expired
 from survey.store.exports import iter_export_rows
 from survey.store.filters import filter_sql, where_sql
 from survey.store.health import probe_write
+from survey.store.notifications import (
+    ClaimedMail,
+    choices_of,
+    claim_mail,
+    mails_of,
+    queue_digests,
+    remember_language,
+    set_choice,
+    stop_digest,
+    tell_admins,
+)
+from survey.store.outbox import StoredResponse, anything_due, enqueue
 from survey.store.ratelimits import count_hit, purge_hits, uncount_hit
 from survey.store.responses import (
     AnswerRow,
@@ -42,7 +54,7 @@ from survey.store.responses import (
     stored_count,
     survey_counts,
 )
-from survey.store.secrets import app_secret
+from survey.store.secrets import app_secret, signing_secret
 from survey.store.spam import (
     count_spam,
     delete_all_spam,
@@ -91,23 +103,29 @@ from survey.store.surveys import (
     survey_versions,
 )
 from survey.store.webhooks import (
+    Attempt,
     Claimed,
-    StoredResponse,
+    add_test_event,
     add_webhook,
-    anything_due,
+    attempts_of,
     claim_due,
     deliveries_of,
     delivery_counts,
-    enqueue,
+    get_webhook,
     list_webhooks,
+    recent_attempts,
     record_attempt,
+    redeliver,
     remove_webhook,
+    set_paused,
 )
 
 __all__ = [
     "TOKEN_PREFIX",
     "AnswerRow",
+    "Attempt",
     "Claimed",
+    "ClaimedMail",
     "DraftChanged",
     "KeyReused",
     "LoadResult",
@@ -116,14 +134,18 @@ __all__ = [
     "SurveyCounts",
     "SurveyFull",
     "TokenRow",
+    "add_test_event",
     "add_webhook",
     "answer_groups",
     "answered_questions",
     "anything_due",
     "app_secret",
+    "attempts_of",
     "audit",
     "audit_page",
+    "choices_of",
     "claim_due",
+    "claim_mail",
     "count_by_email",
     "count_hit",
     "count_responses",
@@ -157,6 +179,7 @@ __all__ = [
     "get_survey",
     "get_user",
     "get_version",
+    "get_webhook",
     "hash_token",
     "insert_capped",
     "insert_response",
@@ -173,6 +196,7 @@ __all__ = [
     "list_users",
     "list_webhooks",
     "load_definition",
+    "mails_of",
     "mark_edited_in_browser",
     "neighbours",
     "page_of_responses",
@@ -182,16 +206,25 @@ __all__ = [
     "purge_hits",
     "purge_sessions",
     "purge_spam",
+    "queue_digests",
+    "recent_attempts",
     "record_attempt",
+    "redeliver",
+    "remember_language",
     "remove_webhook",
     "revoke_token",
     "save_draft",
     "session_seen",
+    "set_choice",
     "set_featured",
     "set_password",
+    "set_paused",
+    "signing_secret",
+    "stop_digest",
     "stored_count",
     "survey_counts",
     "survey_versions",
+    "tell_admins",
     "token_used",
     "two_step_used",
     "uncount_hit",

@@ -31,3 +31,14 @@ def app_secret(session: Session, *, name: str) -> str:
     stored = session.get(AppSecret, name, populate_existing=True)
     assert stored is not None
     return stored.value
+
+
+# It signs form tokens, staff cookies, rate-limit keys and the emails' stop
+# links, each under a salt of its own.  The stored name is the first
+# release's, kept so that upgrading keeps every open form and session valid.
+SIGNING_SECRET = "form-token-key"  # noqa: S105 - the secret's name, not a secret
+
+
+def signing_secret(session: Session, *, configured: str | None) -> str:
+    """SURVEY_SECRET_KEY, or else the stored secret every process shares."""
+    return configured or app_secret(session, name=SIGNING_SECRET)

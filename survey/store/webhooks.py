@@ -1,32 +1,29 @@
-"""Webhooks and their outbox: deliveries written in the transaction that
-stores each response, claimed by one worker at a time, and their results."""
+"""Webhooks: adding and removing them, claiming their deliveries from the
+outbox, every attempt's record, pausing (by hand, or by itself after 3 days
+of failures), test events and redelivery."""
 
 from __future__ import annotations
 
 import base64
 import secrets
-import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql as postgresql_dialect
-from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlmodel import Session, col, select
 
 from survey.export.common import format_time
-from survey.models import Survey, SurveyVersion, Webhook, WebhookDelivery, utcnow
+from survey.models import Survey, Webhook, WebhookAttempt, WebhookDelivery, utcnow
+from survey.store import outbox
+from survey.store.outbox import DELIVERED, PENDING
 
-PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
-_DELIVERIES = WebhookDelivery.__table__  # type: ignore[attr-defined]
-_INSERT_DELIVERY = {
-    name: dialect.insert(_DELIVERIES).on_conflict_do_nothing(
-        index_elements=["webhook_id", "response_id"]
-    )
-    for name, dialect in (("sqlite", sqlite_dialect), ("postgresql", postgresql_dialect))
-}
+_DELIVERIES = outbox.DELIVERIES
+_HOOKS = Webhook.__table__  # type: ignore[attr-defined]
+_ATTEMPTS = WebhookAttempt.__table__  # type: ignore[attr-defined]
+_SURVEYS = Survey.__table__  # type: ignore[attr-defined]
+# A webhook whose deliveries have failed this long, with none delivered, pauses itself.
+PAUSE_AFTER = timedelta(days=3)
 
 
 def new_secret() -> str:
@@ -42,13 +39,12 @@ def add_webhook(session: Session, *, survey_id: int, url: str, format: str) -> W
     return webhook
 
 
-def list_webhooks(session: Session) -> list[tuple[Webhook, str]]:
-    """Every webhook with its survey's slug."""
-    rows = session.exec(
-        select(Webhook, Survey.slug)
-        .join(Survey, col(Survey.id) == Webhook.survey_id)
-        .order_by(col(Webhook.id))
-    ).all()
+def list_webhooks(session: Session, *, survey_id: int | None = None) -> list[tuple[Webhook, str]]:
+    """Every webhook (or one survey's) with its survey's slug."""
+    query = select(Webhook, Survey.slug).join(Survey, col(Survey.id) == Webhook.survey_id)
+    if survey_id is not None:
+        query = query.where(Webhook.survey_id == survey_id)
+    rows = session.exec(query.order_by(col(Webhook.id))).all()
     return [(webhook, str(slug)) for webhook, slug in rows]
 
 
@@ -72,166 +68,245 @@ def delivery_counts(session: Session, *, webhook_id: int) -> dict[str, int]:
 
 
 @dataclass(frozen=True)
-class StoredResponse:
-    """A response just stored, as its deliveries need it."""
-
-    id: int
-    survey_id: int
-    survey_version_id: int
-    submitted_at: datetime
-    answers: dict[str, Any]
-    source: str | None
-    language: str | None
-
-
-def enqueue(conn: sa.Connection, stored: Sequence[StoredResponse]) -> int:
-    """One delivery per response and active webhook of its survey, in the
-    caller's transaction (the one that stored the responses).  A response
-    already enqueued (a form sent twice) gets nothing new.  Returns how many."""
-    if not stored:
-        return 0
-    hooks_table = Webhook.__table__  # type: ignore[attr-defined]
-    # First the webhooks (most surveys have none: one small query, then done).
-    hooks = conn.execute(
-        sa.select(hooks_table.c.id, hooks_table.c.survey_id).where(
-            hooks_table.c.survey_id.in_({row.survey_id for row in stored}),
-            hooks_table.c.paused_at.is_(None),
-        )
-    ).all()
-    if not hooks:
-        return 0
-    versions = SurveyVersion.__table__  # type: ignore[attr-defined]
-    surveys = Survey.__table__  # type: ignore[attr-defined]
-    found = conn.execute(
-        sa.select(versions.c.id, versions.c.version, surveys.c.slug)
-        .select_from(versions.join(surveys))
-        .where(versions.c.id.in_({row.survey_version_id for row in stored}))
-    ).all()
-    by_version = {int(v): (int(number), str(slug)) for v, number, slug in found}
-    now = utcnow()
-    rows = []
-    for response in stored:
-        version, slug = by_version[response.survey_version_id]
-        body = {
-            "type": "response.created",
-            "timestamp": format_time(now),
-            "data": {
-                "survey": slug,
-                "survey_version": version,
-                "response_id": response.id,
-                "submitted_at": format_time(response.submitted_at),
-                "source": response.source,
-                "language": response.language,
-                "answers": response.answers,
-            },
-        }
-        for hook_id, hook_survey in hooks:
-            if hook_survey == response.survey_id:
-                rows.append(
-                    {
-                        "webhook_id": hook_id,
-                        "response_id": response.id,
-                        "event_id": f"msg_{uuid.uuid4().hex}",
-                        "payload": body,
-                        "status": PENDING,
-                        "attempts": 0,
-                        "next_attempt_at": now,
-                        "claimed_until": None,
-                        "last_result": None,
-                        "created_at": now,
-                    }
-                )
-    if rows:
-        conn.execute(_INSERT_DELIVERY[conn.dialect.name], rows)
-    return len(rows)
-
-
-@dataclass(frozen=True)
 class Claimed:
     id: int
+    webhook_id: int
     event_id: str
     payload: dict[str, Any]
     attempts: int
     url: str
     format: str
     secret: str
-
-
-def anything_due(conn: sa.Connection, *, now: datetime) -> bool:
-    """A cheap read before claiming: most passes find nothing to do, and a
-    claim is a write (on SQLite, the one write lock)."""
-    found = conn.execute(
-        sa.select(_DELIVERIES.c.id)
-        .where(_DELIVERIES.c.status == PENDING, _DELIVERIES.c.next_attempt_at <= now)
-        .limit(1)
-    ).first()
-    return found is not None
+    definition: dict[str, Any]  # the survey's, for the chat format's title and labels
 
 
 def claim_due(
-    conn: sa.Connection, *, now: datetime, lease: timedelta, limit: int = 20
+    conn: sa.Connection,
+    *,
+    now: datetime,
+    lease: timedelta,
+    limit: int = 20,
+    only: int | None = None,
 ) -> list[Claimed]:
-    """Deliveries due now that no live claim holds, claimed for ``lease``.
-    On PostgreSQL the rows are picked with FOR UPDATE SKIP LOCKED, so
-    workers on several hosts never claim the same one; SQLite's write
-    transactions take turns anyway."""
-    due = (
-        sa.select(_DELIVERIES.c.id)
-        .where(
-            _DELIVERIES.c.status == PENDING,
-            _DELIVERIES.c.next_attempt_at <= now,
-            sa.or_(_DELIVERIES.c.claimed_until.is_(None), _DELIVERIES.c.claimed_until < now),
-        )
-        .order_by(_DELIVERIES.c.id)
-        .limit(limit)
-    )
-    if conn.dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    ids = [int(i) for i in conn.execute(due).scalars()]
+    """Deliveries due now to webhooks that are not paused, claimed for
+    ``lease`` (see outbox.claim); or just the delivery ``only``, paused or
+    not (an admin's test event or redelivery, sent at once)."""
+    hooks = _HOOKS
+    active = sa.select(hooks.c.id).where(hooks.c.paused_at.is_(None))
+    where = [_DELIVERIES.c.webhook_id.in_(active) if only is None else _DELIVERIES.c.id == only]
+    ids = outbox.claim(conn, _DELIVERIES, now=now, lease=lease, limit=limit, where=where)
     if not ids:
         return []
-    conn.execute(
-        sa.update(_DELIVERIES).where(_DELIVERIES.c.id.in_(ids)).values(claimed_until=now + lease)
-    )
-    hooks = Webhook.__table__  # type: ignore[attr-defined]
     rows = conn.execute(
         sa.select(
             _DELIVERIES.c.id,
+            _DELIVERIES.c.webhook_id,
             _DELIVERIES.c.event_id,
             _DELIVERIES.c.payload,
             _DELIVERIES.c.attempts,
             hooks.c.url,
             hooks.c.format,
             hooks.c.secret,
+            _SURVEYS.c.definition,
         )
-        .select_from(_DELIVERIES.join(hooks))
+        .select_from(_DELIVERIES.join(hooks).join(_SURVEYS))
         .where(_DELIVERIES.c.id.in_(ids))
         .order_by(_DELIVERIES.c.id)
     ).all()
-    return [Claimed(int(r[0]), str(r[1]), dict(r[2]), int(r[3]), *map(str, r[4:])) for r in rows]
+    return [
+        Claimed(
+            id=int(r[0]),
+            webhook_id=int(r[1]),
+            event_id=str(r[2]),
+            payload=dict(r[3]),
+            attempts=int(r[4]),
+            url=str(r[5]),
+            format=str(r[6]),
+            secret=str(r[7]),
+            definition=dict(r[8]),
+        )
+        for r in rows
+    ]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What one try at a delivery came to."""
+
+    status: str  # the delivery's: DELIVERED, PENDING (retry later) or FAILED
+    outcome: str  # delivered, retry, failed, refused
+    status_code: int | None = None
+    error: str | None = None
+    duration_ms: int | None = None
+    answer: str | None = None
+    retry_after: str | None = None
+
+    def describe(self) -> str:
+        if self.status_code is not None:
+            took = f" in {self.duration_ms} ms" if self.duration_ms is not None else ""
+            return f"HTTP {self.status_code}{took}: {self.answer or ''}"
+        return self.error or self.outcome
 
 
 def record_attempt(
     conn: sa.Connection,
+    claimed: Claimed,
+    tried: Attempt,
     *,
-    delivery_id: int,
-    status: str,
     attempts: int,
     next_attempt_at: datetime,
-    result: str,
-) -> None:
-    """The outcome of one attempt; the claim ends with it."""
+    now: datetime,
+) -> bool:
+    """The attempt's line, the delivery's new state (its claim ends), and the
+    webhook's failing streak.  Returns True when this failure paused the
+    webhook (failing for PAUSE_AFTER with nothing delivered): the caller
+    tells the admins, in this same transaction."""
     conn.execute(
-        sa.update(_DELIVERIES)
-        .where(_DELIVERIES.c.id == delivery_id)
-        .values(
-            status=status,
-            attempts=attempts,
-            next_attempt_at=next_attempt_at,
-            claimed_until=None,
-            last_result=result[:1200],
+        sa.insert(_ATTEMPTS).values(
+            delivery_id=claimed.id,
+            webhook_id=claimed.webhook_id,
+            attempted_at=now,
+            outcome=tried.outcome,
+            status_code=tried.status_code,
+            error=(tried.error or None) and tried.error[:500],
+            duration_ms=tried.duration_ms,
+            answer=(tried.answer or None) and tried.answer[:1024],
         )
     )
+    outbox.settle(
+        conn,
+        _DELIVERIES,
+        row_id=claimed.id,
+        status=tried.status,
+        attempts=attempts,
+        next_attempt_at=next_attempt_at,
+        result=f"{now:%Y-%m-%d %H:%M:%S} UTC, attempt {attempts}: {tried.describe()}",
+    )
+    hook = _HOOKS.c
+    if tried.status == DELIVERED:
+        conn.execute(
+            sa.update(_HOOKS).where(hook.id == claimed.webhook_id).values(failing_since=None)
+        )
+        return False
+    conn.execute(
+        sa.update(_HOOKS)
+        .where(hook.id == claimed.webhook_id, hook.failing_since.is_(None))
+        .values(failing_since=now)
+    )
+    paused = conn.execute(
+        sa.update(_HOOKS)
+        .where(
+            hook.id == claimed.webhook_id,
+            hook.paused_at.is_(None),
+            hook.failing_since <= now - PAUSE_AFTER,
+        )
+        .values(paused_at=now, paused_reason="failing")
+    )
+    return bool(paused.rowcount)
+
+
+def get_webhook(session: Session, *, webhook_id: int) -> tuple[Webhook, Survey] | None:
+    row = session.exec(
+        select(Webhook, Survey)
+        .join(Survey, col(Survey.id) == Webhook.survey_id)
+        .where(Webhook.id == webhook_id)
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def set_paused(session: Session, *, webhook: Webhook, paused: bool) -> None:
+    """Pause by hand (events keep being written and wait), or resume: what
+    waited is delivered, starting now."""
+    now = utcnow()
+    if paused:
+        webhook.paused_at, webhook.paused_reason = now, "admin"
+    else:
+        webhook.paused_at = webhook.paused_reason = webhook.failing_since = None
+        session.execute(
+            sa.update(WebhookDelivery)
+            .where(
+                col(WebhookDelivery.webhook_id) == webhook.id,
+                col(WebhookDelivery.status) == PENDING,
+            )
+            .values(next_attempt_at=now)
+        )
+    session.add(webhook)
+    session.flush()
+
+
+def recent_attempts(session: Session, *, webhook_id: int, limit: int = 50) -> list[Any]:
+    """The latest attempts, newest first, with their delivery's event id and response."""
+    return list(
+        session.connection()
+        .execute(
+            sa.select(
+                _ATTEMPTS,
+                _DELIVERIES.c.event_id,
+                _DELIVERIES.c.response_id,
+                _DELIVERIES.c.status.label("delivery_status"),
+                _DELIVERIES.c.payload["type"].as_string().label("event_type"),
+            )
+            .select_from(_ATTEMPTS.join(_DELIVERIES))
+            .where(_ATTEMPTS.c.webhook_id == webhook_id)
+            .order_by(_ATTEMPTS.c.id.desc())
+            .limit(limit)
+        )
+        .all()
+    )
+
+
+def attempts_of(session: Session, *, delivery_id: int) -> list[WebhookAttempt]:
+    return list(
+        session.exec(
+            select(WebhookAttempt)
+            .where(WebhookAttempt.delivery_id == delivery_id)
+            .order_by(col(WebhookAttempt.id))
+        ).all()
+    )
+
+
+def redeliver(session: Session, *, webhook_id: int, delivery_id: int) -> bool:
+    """Send an event again (same webhook-id, a fresh run of retries)."""
+    done = session.execute(
+        sa.update(WebhookDelivery)
+        .where(
+            col(WebhookDelivery.id) == delivery_id,
+            col(WebhookDelivery.webhook_id) == webhook_id,
+        )
+        .values(status=PENDING, attempts=0, next_attempt_at=utcnow(), claimed_until=None)
+    )
+    return bool(done.rowcount)  # type: ignore[attr-defined]
+
+
+def add_test_event(session: Session, *, webhook: Webhook, slug: str, version: int) -> int:
+    """A ``webhook.test`` event for this webhook alone, carrying no answers."""
+    now = utcnow()
+    delivery = WebhookDelivery(
+        webhook_id=webhook.id or 0,
+        response_id=None,
+        event_id=outbox.new_event_id(),
+        payload={
+            "type": "webhook.test",
+            "timestamp": format_time(now),
+            "data": {
+                "survey": slug,
+                "survey_version": version,
+                "response_id": None,
+                "submitted_at": format_time(now),
+                "source": None,
+                "language": None,
+                "answers": {},
+            },
+        },
+        status=PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(delivery)
+    session.flush()
+    assert delivery.id is not None
+    return delivery.id
 
 
 def deliveries_of(session: Session, *, response_id: int) -> list[WebhookDelivery]:

@@ -36,19 +36,14 @@ from survey.web.writes import ResponseWriter
 
 log = logging.getLogger(__name__)
 
-# The one stored secret every process shares when SURVEY_SECRET_KEY is not set.
-# It signs form tokens, staff cookies and rate-limit keys, each under a salt of
-# its own.  The stored name is the first release's, kept so that upgrading
-# keeps every open form and session valid.
-SIGNING_SECRET = "form-token-key"  # noqa: S105 - the secret's name, not a secret
-
 
 def create_app(settings: Settings) -> FastAPI:
     database = Database(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        state.signing_secret = settings.secret_key or _shared_secret(database)
+        with database.begin(write=True) as session:
+            state.signing_secret = store.signing_secret(session, configured=settings.secret_key)
         state.form_tokens = FormTokens(
             state.signing_secret, max_age_seconds=settings.form_token_max_age_seconds
         )
@@ -83,7 +78,7 @@ def create_app(settings: Settings) -> FastAPI:
         templates=make_templates(),
         surveys=SurveyCache(settings.definition_cache_seconds),
         pages=PageCache(),
-        writer=ResponseWriter(database),
+        writer=ResponseWriter(database, mail=settings.mail_on),
         rate_limit=parse_rate_limit(settings.rate_limit),
         trusted_proxies=parse_networks(settings.trusted_proxies),
     )
@@ -167,11 +162,6 @@ async def _to_two_step_setup(request: Request, exc: Exception) -> Response:
 async def _to_sign_in(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, SignInRequired)
     return RedirectResponse(sign_in_url(exc.next_path), status_code=303)
-
-
-def _shared_secret(database: Database) -> str:
-    with database.begin(write=True) as session:
-        return store.app_secret(session, name=SIGNING_SECRET)
 
 
 def app_from_environment() -> FastAPI:

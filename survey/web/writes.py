@@ -30,8 +30,9 @@ Pending = tuple[NewResponse, "LimitCheck | None", "int | None", "asyncio.Future[
 
 
 class ResponseWriter:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, *, mail: bool = False) -> None:
         self.database = database
+        self.mail = mail  # also enqueue the emails of staff who want one per response
         self._pending: list[Pending] = []
         self._draining = False
 
@@ -119,6 +120,7 @@ class ResponseWriter:
                     for (row, _, _, _), result in zip(batch, done, strict=True)
                     if isinstance(result, tuple)
                 ],
+                mail=self.mail,
             )
         return done
 

@@ -97,6 +97,13 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         with urllib.request.urlopen(heard) as response:
             assert response.status == 201
     _start_a_draft(server)
+    # A webhook whose address is refused (loopback), so its page lists an attempt.
+    subprocess.run(
+        [SURVEY, "webhook", "add", "libraries-abroad", "https://127.0.0.1:9/hook"],
+        env={**os.environ, **env},
+        check=True,
+        capture_output=True,
+    )
     yield server
     server.stop()
 
@@ -173,6 +180,9 @@ STAFF_PAGES = [
     ("set a password", "/admin/users/1/password"),
     ("two-step sign-in", "/admin/account/two-step"),
     ("delete a response", "/admin/surveys/libraries-abroad/responses/1/delete"),
+    ("webhooks", "/admin/surveys/libraries-abroad/webhooks"),
+    ("a webhook", "/admin/webhooks/1"),
+    ("stop emails: the page a bad link opens", "/admin/notifications/stop?t=bad"),
 ]
 
 
@@ -226,6 +236,12 @@ def test_axe_finds_no_violations_on_any_page(page, site: Server) -> None:  # typ
     page.get_by_role("button", name="Make a draft from the post").click()
     page.wait_for_load_state()
     found["new survey with an error"] = _violations(page)
+    page.goto(f"{site.url}/admin/surveys/libraries-abroad/webhooks")
+    page.get_by_label("The receiver's address").fill("ftp://hooks.example.org")
+    page.get_by_role("button", name="Add the webhook").click()
+    page.wait_for_load_state()
+    assert page.locator(".error-summary").is_visible()
+    found["webhooks with an error"] = _violations(page)
     failing = {name: ids for name, ids in found.items() if ids}
     assert not failing, json.dumps(failing, indent=2)
 
@@ -322,6 +338,10 @@ def test_every_page_is_valid_html(site: Server, tmp_path: Path) -> None:
     )
     assert "There is a problem" in pages["builder: a question with errors"]
     pages["new survey with an error"] = fetch("/admin/surveys/new/post", {"_csrf": csrf})
+    pages["webhooks with an error"] = fetch(
+        "/admin/surveys/libraries-abroad/webhooks", {"_csrf": csrf, "url": "ftp://x"}
+    )
+    assert "There is a problem" in pages["webhooks with an error"]
     files = []
     for number, (name, html) in enumerate(pages.items()):
         target = tmp_path / f"{number:02d}-{name.replace(' ', '-')}.html"

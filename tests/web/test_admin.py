@@ -204,6 +204,7 @@ VIEWER_ROUTES = {
     ("GET", "/admin/account/two-step"),
     ("POST", "/admin/account/two-step"),
     ("POST", "/admin/account/two-step/off"),
+    ("POST", "/admin/account/notifications"),
 }
 ADMIN_ROUTES = {
     ("GET", "/admin/surveys/{slug}/responses/{response_id}/delete"),
@@ -243,8 +244,22 @@ ADMIN_ROUTES = {
     ("POST", "/admin/surveys/{slug}/edit/publish"),
     ("POST", "/admin/surveys/{slug}/edit/discard"),
     ("GET", "/admin/audit"),
+    ("GET", "/admin/surveys/{slug}/webhooks"),
+    ("POST", "/admin/surveys/{slug}/webhooks"),
+    ("GET", "/admin/webhooks/{webhook_id}"),
+    ("POST", "/admin/webhooks/{webhook_id}/test"),
+    ("POST", "/admin/webhooks/{webhook_id}/pause"),
+    ("POST", "/admin/webhooks/{webhook_id}/remove"),
+    ("POST", "/admin/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver"),
 }
-PUBLIC_ROUTES = {("GET", "/admin/login"), ("POST", "/admin/login"), ("POST", "/admin/login/code")}
+PUBLIC_ROUTES = {
+    ("GET", "/admin/login"),
+    ("POST", "/admin/login"),
+    ("POST", "/admin/login/code"),
+    # The emails' stop link: its signed token is the permission (tests/test_mail.py).
+    ("GET", "/admin/notifications/stop"),
+    ("POST", "/admin/notifications/stop"),
+}
 
 
 def test_every_admin_route_checks_the_role_on_the_server(
@@ -289,6 +304,12 @@ def test_every_admin_route_checks_the_role_on_the_server(
             change="walk",
             actor=ADMIN_EMAIL,
         )
+        # A webhook with one event, for its page, test, redelivery and pause.
+        assert live.id is not None
+        webhook = store.add_webhook(
+            session, survey_id=live.id, url="https://127.0.0.1:9/walk", format="standard"
+        )
+        store.add_test_event(session, webhook=webhook, slug=SLUG, version=1)
     values = {
         "{number}": "1",
         "{spam_id}": "1",
@@ -297,6 +318,8 @@ def test_every_admin_route_checks_the_role_on_the_server(
         "{user_id}": str(other),
         "{change}": "enable",
         "{token_id}": "1",
+        "{webhook_id}": "1",
+        "{delivery_id}": "1",
     }
     sessions: dict[str, dict[str, str]] = {"anonymous": {}}
     for role, email in (("viewer", VIEWER_EMAIL), ("admin", ADMIN_EMAIL)):

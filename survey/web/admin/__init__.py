@@ -1,7 +1,7 @@
 """The staff workspace under /admin, one module per area: signing in, the
 dashboard, responses (table, one response, summary), downloads, the spam
 folder, erasure, users, API tokens, surveys (their page, new ones, the
-builder) and the audit trail.
+builder), webhooks, email notifications and the audit trail.
 
 Routes stay thin: check who is asking (``StaffDep``/``AdminDep``), parse, call
 ``store``/``reports``/``export``, render.  A request reads through one session
@@ -19,12 +19,14 @@ from survey.web.admin import (  # noqa: F401 - each area adds its routes to the 
     dashboard,
     downloads,
     erasure,
+    notifications,
     responses,
     signin,
     spam,
     surveys,
     tokens,
     users,
+    webhooks,
 )
 from survey.web.admin.common import router
 

@@ -24,6 +24,7 @@ from survey.web.admin.common import (
     router,
     see_other_with_notice,
 )
+from survey.web.admin.notifications import account_context
 from survey.web.deps import SessionDep, database_of
 from survey.web.staff import AdminDep, Staff, StaffDep, timed_signer
 from survey.web.state import state_of
@@ -37,11 +38,13 @@ SETUP_EXPIRED = N_("The set-up page was open too long. Add this new key to your 
 def _account_page(
     request: Request, staff: Staff, *, errors: dict[str, str] | None = None, status_code: int = 200
 ) -> Response:
+    with database_of(request).session() as session:
+        mail = account_context(request, session, staff)
     return page(
         request,
         "admin/account.html",
         staff,
-        {"errors": errors or {}, "changed": notice(request, "changed")},
+        {"errors": errors or {}, "changed": notice(request, "changed"), **mail},
         status_code=status_code,
     )
 

@@ -20,7 +20,7 @@ from survey.i18n import N_
 from survey.models import StaffUser, utcnow
 from survey.ratelimit import SignInKeys, sign_in_keys
 from survey.settings import Settings
-from survey.web.admin.common import WRONG_CODE, audit, page, router, see_other
+from survey.web.admin.common import WRONG_CODE, audit, page, router, see_other, staff_lang
 from survey.web.deps import SessionDep, database_of
 from survey.web.limits import client_of
 from survey.web.staff import (
@@ -135,7 +135,9 @@ async def sign_in(
         return _code_form(request, next=target, token=token, pending=pending, error=None)
     # 3. The outcome, in one short write.
     plain = await database.run(
-        functools.partial(_record_outcome, database, settings, keys, user, good, client)
+        functools.partial(
+            _record_outcome, database, settings, keys, user, good, client, lang=staff_lang(request)
+        )
     )
     if plain is None:
         await _slow_down(settings, attempt)
@@ -228,7 +230,16 @@ async def sign_in_code(
     good = step is not None or left is not None
     plain = await database.run(
         functools.partial(
-            _record_outcome, database, settings, keys, user, good, client, step=step, left=left
+            _record_outcome,
+            database,
+            settings,
+            keys,
+            user,
+            good,
+            client,
+            step=step,
+            left=left,
+            lang=staff_lang(request),
         )
     )
     if plain is None:
@@ -271,9 +282,11 @@ def _record_outcome(
     *,
     step: int | None = None,
     left: list[str] | None = None,
+    lang: str | None = None,
 ) -> str | None:
     """A new session's token for a good password (and code); else None, the
-    failure audited.  ``step``/``left``: what the two-step code used up."""
+    failure audited.  ``step``/``left``: what the two-step code used up;
+    ``lang``: the browser's language, kept for the person's emails."""
     with database.begin(write=True) as session:
         if not good or user is None:
             store.audit(session, action="sign_in_failed", actor=_actor(user), client=client)
@@ -283,6 +296,9 @@ def _record_outcome(
             store.two_step_used(session, user=user, step=step, recovery_hashes=left)
         # A good sign-in gives its counts back: only failures use up the budget.
         _uncount(session.connection(), keys)
+        if lang is not None:
+            user = session.merge(user)
+            store.remember_language(session, user=user, lang=lang)
         _, plain = store.create_session(
             session, user=user, lifetime=timedelta(hours=settings.session_hours)
         )

@@ -130,6 +130,7 @@ def restore_spam(
                     new_id, live.id, live.version_id, stored_at, answers, spam.source, None
                 )
             ],
+            mail=state_of(request).settings.mail_on,
         )
         store.delete_spam(writing, spam=spam)
         audit(writing, request, staff, "spam_restore", survey_slug=slug, spam_id=spam_id)

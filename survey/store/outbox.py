@@ -1,0 +1,233 @@
+"""The outbox: what a stored response must cause (webhook deliveries, emails
+to the staff who asked for one per response) is written in the transaction
+that stores the response, and claimed later by one worker at a time."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as postgresql_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+
+from survey.export.common import format_time
+from survey.models import (
+    MailOutbox,
+    NotificationChoice,
+    StaffUser,
+    Survey,
+    SurveyVersion,
+    Webhook,
+    WebhookDelivery,
+    utcnow,
+)
+
+PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+DELIVERIES = WebhookDelivery.__table__  # type: ignore[attr-defined]
+MAILS = MailOutbox.__table__  # type: ignore[attr-defined]
+_HOOKS = Webhook.__table__  # type: ignore[attr-defined]
+_CHOICES = NotificationChoice.__table__  # type: ignore[attr-defined]
+_USERS = StaffUser.__table__  # type: ignore[attr-defined]
+_INSERT_DELIVERY = {
+    name: dialect.insert(DELIVERIES).on_conflict_do_nothing(
+        index_elements=["webhook_id", "response_id"]
+    )
+    for name, dialect in (("sqlite", sqlite_dialect), ("postgresql", postgresql_dialect))
+}
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    """A response just stored, as its deliveries need it."""
+
+    id: int
+    survey_id: int
+    survey_version_id: int
+    submitted_at: datetime
+    answers: dict[str, Any]
+    source: str | None
+    language: str | None
+
+
+def enqueue(conn: sa.Connection, stored: Sequence[StoredResponse], *, mail: bool = False) -> int:
+    """One delivery per response and webhook of its survey (a paused webhook's
+    wait until it is resumed), and with ``mail`` one email per response and
+    staff member who asked for each, in the caller's transaction (the one
+    that stored the responses).  A response already enqueued (a form sent
+    twice) gets no second delivery.  Returns how many rows were written."""
+    if not stored:
+        return 0
+    surveys = {row.survey_id for row in stored}
+    # First who is to be told (most surveys: nobody; one small query, then done).
+    wanted: sa.Select[Any] | sa.CompoundSelect[Any] = sa.select(
+        sa.literal("hook"), _HOOKS.c.id, _HOOKS.c.survey_id
+    ).where(_HOOKS.c.survey_id.in_(surveys))
+    if mail:
+        wanted = sa.union_all(
+            wanted,
+            sa.select(sa.literal("mail"), _CHOICES.c.staff_user_id, _CHOICES.c.survey_id)
+            .select_from(_CHOICES.join(_USERS))
+            .where(
+                _CHOICES.c.survey_id.in_(surveys),
+                _CHOICES.c.mode == "each",
+                _USERS.c.disabled_at.is_(None),
+            ),
+        )
+    targets = conn.execute(wanted).all()
+    if not targets:
+        return 0
+    now = utcnow()
+    hooks = [(int(i), int(s)) for kind, i, s in targets if kind == "hook"]
+    mails = [
+        {
+            "kind": "response",
+            "staff_user_id": int(user),
+            "survey_id": response.survey_id,
+            "response_id": response.id,
+            **_fresh(now),
+        }
+        for kind, user, survey in targets
+        if kind == "mail"
+        for response in stored
+        if response.survey_id == survey
+    ]
+    if mails:
+        conn.execute(sa.insert(MAILS), mails)
+    if not hooks:
+        return len(mails)
+    rows = []
+    for response, body in zip(stored, _bodies(conn, stored, now), strict=True):
+        for hook_id, hook_survey in hooks:
+            if hook_survey == response.survey_id:
+                rows.append(
+                    {
+                        "webhook_id": hook_id,
+                        "response_id": response.id,
+                        "event_id": new_event_id(),
+                        "last_result": None,
+                        **_fresh(now),
+                        "payload": body,
+                    }
+                )
+    if rows:
+        conn.execute(_INSERT_DELIVERY[conn.dialect.name], rows)
+    return len(rows) + len(mails)
+
+
+def new_event_id() -> str:
+    return f"msg_{uuid.uuid4().hex}"
+
+
+def _fresh(now: datetime) -> dict[str, Any]:
+    return {
+        "payload": {},
+        "status": PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "claimed_until": None,
+        "created_at": now,
+    }
+
+
+def _bodies(
+    conn: sa.Connection, stored: Sequence[StoredResponse], now: datetime
+) -> list[dict[str, Any]]:
+    """Each response's ``response.created`` event, as Standard Webhooks has it."""
+    versions = SurveyVersion.__table__  # type: ignore[attr-defined]
+    surveys = Survey.__table__  # type: ignore[attr-defined]
+    found = conn.execute(
+        sa.select(versions.c.id, versions.c.version, surveys.c.slug)
+        .select_from(versions.join(surveys))
+        .where(versions.c.id.in_({row.survey_version_id for row in stored}))
+    ).all()
+    by_version = {int(v): (int(number), str(slug)) for v, number, slug in found}
+    bodies = []
+    for response in stored:
+        version, slug = by_version[response.survey_version_id]
+        bodies.append(
+            {
+                "type": "response.created",
+                "timestamp": format_time(now),
+                "data": {
+                    "survey": slug,
+                    "survey_version": version,
+                    "response_id": response.id,
+                    "submitted_at": format_time(response.submitted_at),
+                    "source": response.source,
+                    "language": response.language,
+                    "answers": response.answers,
+                },
+            }
+        )
+    return bodies
+
+
+def anything_due(conn: sa.Connection, table: sa.Table, *, now: datetime) -> bool:
+    """A cheap read before claiming: most passes find nothing to do, and a
+    claim is a write (on SQLite, the one write lock)."""
+    found = conn.execute(
+        sa.select(table.c.id)
+        .where(table.c.status == PENDING, table.c.next_attempt_at <= now)
+        .limit(1)
+    ).first()
+    return found is not None
+
+
+def claim(
+    conn: sa.Connection,
+    table: sa.Table,
+    *,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    where: Sequence[sa.ColumnElement[bool]] = (),
+) -> list[int]:
+    """Rows of ``table`` due now that no live claim holds, claimed for
+    ``lease`` (a claimer that dies lets them go when it ends).  On PostgreSQL
+    they are picked with FOR UPDATE SKIP LOCKED, so workers on several hosts
+    never claim the same one; SQLite's write transactions take turns anyway."""
+    due = (
+        sa.select(table.c.id)
+        .where(
+            table.c.status == PENDING,
+            table.c.next_attempt_at <= now,
+            sa.or_(table.c.claimed_until.is_(None), table.c.claimed_until < now),
+            *where,
+        )
+        .order_by(table.c.id)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    ids = [int(i) for i in conn.execute(due).scalars()]
+    if ids:
+        conn.execute(sa.update(table).where(table.c.id.in_(ids)).values(claimed_until=now + lease))
+    return ids
+
+
+def settle(
+    conn: sa.Connection,
+    table: sa.Table,
+    *,
+    row_id: int,
+    status: str,
+    attempts: int,
+    next_attempt_at: datetime,
+    result: str,
+) -> None:
+    """The outcome of one attempt; the claim ends with it."""
+    conn.execute(
+        sa.update(table)
+        .where(table.c.id == row_id)
+        .values(
+            status=status,
+            attempts=attempts,
+            next_attempt_at=next_attempt_at,
+            claimed_until=None,
+            last_result=result[:1200],
+        )
+    )
