@@ -107,12 +107,16 @@ class Mailer:
             )
         else:
             smtp = smtplib.SMTP(server.host, server.port, timeout=TIMEOUT_SECONDS)
+        try:
             smtp.ehlo()
             if server.security == "starttls":
                 smtp.starttls(context=context)
                 smtp.ehlo()
-        if server.user:
-            smtp.login(server.user, server.password or "")
+            if server.user:
+                smtp.login(server.user, server.password or "")
+        except BaseException:
+            smtp.close()  # a refused certificate or login leaves no socket behind
+            raise
         return smtp
 
     def send(self, message: EmailMessage) -> None:

@@ -57,6 +57,12 @@ def choose(database: Database, email_address: str, mode: str, lang: str | None =
             store.remember_language(session, user=user, lang=lang)
 
 
+def admin_wants_each(database: Database) -> None:
+    """An admin who asked for an email about each response."""
+    create_staff(database, ADMIN_EMAIL, "admin")
+    choose(database, ADMIN_EMAIL, "each")
+
+
 def answer(database: Database, key: str, *, mail: bool = True, **answers: Any) -> int:
     survey_id, version_id = ids(database)
     stored = run(
@@ -170,8 +176,7 @@ def test_the_one_click_link_stops_that_email_and_nothing_else(
     smtp: tuple[Inbox, str],
 ) -> None:
     inbox, _ = smtp
-    create_staff(database, ADMIN_EMAIL, "admin")
-    choose(database, ADMIN_EMAIL, "each")
+    admin_wants_each(database)
     answer(database, "form:1", visits_libraries="often")
     send_due(database, mail_settings)
     [(_, _, message)] = inbox.messages
@@ -246,8 +251,7 @@ def test_the_daily_digest_counts_what_is_new_once_and_says_nothing_when_nothing_
 def test_erasing_a_person_deletes_the_emails_about_their_answers(
     database: Database, bundled: SurveyDefinition, mail_settings: Settings
 ) -> None:
-    create_staff(database, ADMIN_EMAIL, "admin")
-    choose(database, ADMIN_EMAIL, "each")
+    admin_wants_each(database)
     answer(database, "form:1", visits_libraries="often", email="ana@example.org")
     assert len(outbox(database)) == 1
     with database.begin(write=True) as session:
@@ -258,8 +262,7 @@ def test_erasing_a_person_deletes_the_emails_about_their_answers(
 def test_without_smtp_nothing_is_written_and_the_account_page_says_email_is_off(
     client: Any, database: Database
 ) -> None:
-    create_staff(database, ADMIN_EMAIL, "admin")
-    choose(database, ADMIN_EMAIL, "each")
+    admin_wants_each(database)
     answer(database, "form:1", mail=False, visits_libraries="often")
     assert outbox(database) == []
     sign_in(client, ADMIN_EMAIL)
@@ -301,8 +304,7 @@ def test_a_refusing_server_fails_the_email_and_an_unreachable_one_retries_it(
     smtp: tuple[Inbox, str],
 ) -> None:
     inbox, _ = smtp
-    create_staff(database, ADMIN_EMAIL, "admin")
-    choose(database, ADMIN_EMAIL, "each")
+    admin_wants_each(database)
     answer(database, "form:1", visits_libraries="often")
     inbox.refuse_with = "550 mailbox unavailable"
     send_due(database, mail_settings)
@@ -311,3 +313,63 @@ def test_a_refusing_server_fails_the_email_and_an_unreachable_one_retries_it(
     gone = mail_settings.model_copy(update={"smtp_url": f"smtp://127.0.0.1:{free_port()}?tls=off"})
     send_due(database, gone)
     assert outbox(database)[1][3] == "pending"  # tried again later
+
+
+@pytest.mark.parametrize("scheme", ["starttls", "smtps"])
+def test_the_password_only_travels_over_tls_the_server_proves(
+    database: Database,
+    bundled: SurveyDefinition,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Any,
+    scheme: str,
+) -> None:
+    """smtp://…:587 upgrades with STARTTLS before logging in; smtps:// speaks
+    TLS from the start; both check the server's certificate (a test CA, made
+    by trustme and trusted through SSL_CERT_FILE)."""
+    import ssl
+
+    import trustme
+    from aiosmtpd.controller import Controller
+
+    ca = trustme.CA()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_context)
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    inbox = Inbox()
+    port = free_port()
+    options: dict[str, Any] = (
+        {"tls_context": server_context, "require_starttls": True}
+        if scheme == "starttls"
+        # aiosmtpd counts only STARTTLS as TLS for AUTH; this whole session is.
+        else {"ssl_context": server_context, "auth_require_tls": False}
+    )
+    controller = Controller(
+        inbox, hostname="127.0.0.1", port=port, authenticator=inbox.authenticate, **options
+    )
+    controller.start()
+    try:
+        address = (
+            f"smtp://mailer:p%40ss%20word@127.0.0.1:{port}"
+            if scheme == "starttls"
+            else f"smtps://mailer:p%40ss%20word@127.0.0.1:{port}"
+        )
+        mail_on = settings.model_copy(
+            update={"smtp_url": address, "mail_from": "surveys@example.org"}
+        )
+        admin_wants_each(database)
+        answer(database, "form:1", visits_libraries="often")
+        # Not trusted yet: the certificate is refused and nothing is sent.
+        send_due(database, mail_on)
+        assert inbox.messages == []
+        assert outbox(database)[0][3] == "pending"  # tried again later
+        monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
+        with database.engine.begin() as conn:
+            conn.execute(
+                sa.text("UPDATE mail_outbox SET next_attempt_at = :now"), {"now": utcnow()}
+            )
+        send_due(database, mail_on)
+    finally:
+        controller.stop()
+    assert [to for _, to, _ in inbox.messages] == [[ADMIN_EMAIL]]
+    assert inbox.logins == [(b"mailer", b"p@ss word")]
