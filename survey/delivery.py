@@ -161,23 +161,49 @@ def deliver_due(
     database: Database, settings: Settings, *, limit: int = 20, only: int | None = None
 ) -> int:
     """One pass: claim what is due (or the one delivery ``only``), post it,
-    record the outcomes.  Returns how many attempts were made."""
+    record the outcomes.  Returns how many attempts were made.
+
+    The claim lasts as long as posting everything claimed could take (each
+    post at most 10 s), so no other worker takes a row this one still holds.
+    Outcomes are recorded together, at most a second after they happen: one
+    commit for many attempts, not one each (on SQLite, the write lock the
+    forms need too)."""
     now = utcnow()
     if only is None:
         with database.engine.connect() as reading:
             if not store.anything_due(reading, _DELIVERIES, now=now):
                 return 0
+    lease = LEASE + timedelta(seconds=TIMEOUT_SECONDS * limit)
     with database.write_connection() as conn:
-        claimed = store.claim_due(conn, now=now, lease=LEASE, limit=limit, only=only)
-    for item in claimed:
+        claimed = store.claim_due(conn, now=now, lease=lease, limit=limit, only=only)
+    done: list[tuple[store.Claimed, store.Attempt, int, datetime, datetime]] = []
+    last = time.monotonic()
+    for number, item in enumerate(claimed, start=1):
         tried = attempt(item, settings)
         attempts = item.attempts + 1
         if tried.status == PENDING and attempts >= MAX_ATTEMPTS:
             tried = dataclasses.replace(tried, status=FAILED, outcome="failed")
-        when: datetime = utcnow() + timedelta(seconds=wait_before(attempts, tried.retry_after))
-        with database.write_connection() as conn:
+        when = utcnow() + timedelta(seconds=wait_before(attempts, tried.retry_after))
+        done.append((item, tried, attempts, when, utcnow()))
+        if tried.status != DELIVERED:
+            log.warning(
+                "webhook delivery %s: %s (%s)", item.event_id, tried.outcome, tried.describe()[:200]
+            )
+        if number == len(claimed) or time.monotonic() - last > 1.0:
+            _record(database, settings, done)
+            done, last = [], time.monotonic()
+    return len(claimed)
+
+
+def _record(
+    database: Database,
+    settings: Settings,
+    done: list[tuple[store.Claimed, store.Attempt, int, datetime, datetime]],
+) -> None:
+    with database.write_connection() as conn:
+        for item, tried, attempts, when, at in done:
             paused = store.record_attempt(
-                conn, item, tried, attempts=attempts, next_attempt_at=when, now=utcnow()
+                conn, item, tried, attempts=attempts, next_attempt_at=when, now=at
             )
             if paused:
                 log.warning("webhook %s paused itself after 3 days of failures", item.webhook_id)
@@ -187,11 +213,6 @@ def deliver_due(
                         survey_id=_survey_of(conn, item.webhook_id),
                         payload={"webhook_id": item.webhook_id, "url": item.url},
                     )
-        if tried.status != DELIVERED:
-            log.warning(
-                "webhook delivery %s: %s (%s)", item.event_id, tried.outcome, tried.describe()[:200]
-            )
-    return len(claimed)
 
 
 def _survey_of(conn: sa.Connection, webhook_id: int) -> int:

@@ -362,8 +362,9 @@ class WebhookDelivery(SQLModel, table=True):
             sa.Integer, sa.ForeignKey("response.id", ondelete="CASCADE"), nullable=True
         ),
     )
-    event_id: str = Field(sa_column=sa.Column(sa.String(40), nullable=False, unique=True))
-    payload: dict[str, Any] = Field(sa_column=sa.Column(JSONDocument, nullable=False))
+    # webhook-id: the same on every attempt (a random uuid; not indexed, since
+    # nothing looks it up). The body is built when sent (store.webhooks.event_body).
+    event_id: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
     status: str = Field(
         sa_column=sa.Column(sa.String(20), nullable=False)
     )  # pending, delivered, failed

@@ -53,7 +53,7 @@ def send_due(database: Database, settings: Settings, *, limit: int = 20) -> int:
         claimed = store.claim_mail(conn, now=now, lease=LEASE, limit=limit)
     if not claimed:
         return 0
-    with database.session() as session:
+    with database.begin(write=True) as session:  # made and kept if no server made it yet
         secret = store.signing_secret(session, configured=settings.secret_key)
     with Mailer(settings.smtp_url) as mailer:
         for mail in claimed:

@@ -1,5 +1,6 @@
-"""every webhook attempt recorded, test events, self-pausing webhooks, email
-notifications (per-survey choices, a mail outbox) and the staff's language
+"""every webhook attempt recorded, test events, self-pausing webhooks, a
+lighter outbox row (the body built when sent), email notifications
+(per-survey choices, a mail outbox) and the staff's language
 
 Revision ID: 0017
 Revises: 0016
@@ -26,9 +27,13 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("failing_since", sa.DateTime(timezone=True), nullable=True)
         )
-    # A test event belongs to no response.
+    # A test event belongs to no response.  The body is built when it is sent
+    # (from the response), so the row keeps no copy of the answers, and the
+    # random event id needs no unique index: the write path stays light.
     with op.batch_alter_table("webhook_delivery", schema=None) as batch_op:
         batch_op.alter_column("response_id", existing_type=sa.Integer(), nullable=True)
+        batch_op.drop_constraint("uq_webhook_delivery_event_id", type_="unique")
+        batch_op.drop_column("payload")
     op.create_table(
         "webhook_attempt",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -140,6 +145,8 @@ def downgrade() -> None:
     op.execute("DELETE FROM webhook_delivery WHERE response_id IS NULL")
     with op.batch_alter_table("webhook_delivery", schema=None) as batch_op:
         batch_op.alter_column("response_id", existing_type=sa.Integer(), nullable=False)
+        batch_op.add_column(sa.Column("payload", JSON, nullable=False, server_default="{}"))
+        batch_op.create_unique_constraint("uq_webhook_delivery_event_id", ["event_id"])
     with op.batch_alter_table("webhook", schema=None) as batch_op:
         batch_op.drop_column("failing_since")
         batch_op.drop_column("paused_reason")

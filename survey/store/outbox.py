@@ -14,13 +14,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as postgresql_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
-from survey.export.common import format_time
 from survey.models import (
     MailOutbox,
     NotificationChoice,
     StaffUser,
-    Survey,
-    SurveyVersion,
     Webhook,
     WebhookDelivery,
     utcnow,
@@ -99,20 +96,25 @@ def enqueue(conn: sa.Connection, stored: Sequence[StoredResponse], *, mail: bool
         conn.execute(sa.insert(MAILS), mails)
     if not hooks:
         return len(mails)
-    rows = []
-    for response, body in zip(stored, _bodies(conn, stored, now), strict=True):
-        for hook_id, hook_survey in hooks:
-            if hook_survey == response.survey_id:
-                rows.append(
-                    {
-                        "webhook_id": hook_id,
-                        "response_id": response.id,
-                        "event_id": new_event_id(),
-                        "last_result": None,
-                        **_fresh(now),
-                        "payload": body,
-                    }
-                )
+    # The event's body is built when it is sent, from the stored response
+    # (store.webhooks.event_body): the row here is small, and the answers are
+    # not written twice.
+    rows = [
+        {
+            "webhook_id": hook_id,
+            "response_id": response.id,
+            "event_id": new_event_id(),
+            "status": PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "claimed_until": None,
+            "last_result": None,
+            "created_at": now,
+        }
+        for response in stored
+        for hook_id, hook_survey in hooks
+        if hook_survey == response.survey_id
+    ]
     if rows:
         conn.execute(_INSERT_DELIVERY[conn.dialect.name], rows)
     return len(rows) + len(mails)
@@ -131,39 +133,6 @@ def _fresh(now: datetime) -> dict[str, Any]:
         "claimed_until": None,
         "created_at": now,
     }
-
-
-def _bodies(
-    conn: sa.Connection, stored: Sequence[StoredResponse], now: datetime
-) -> list[dict[str, Any]]:
-    """Each response's ``response.created`` event, as Standard Webhooks has it."""
-    versions = SurveyVersion.__table__  # type: ignore[attr-defined]
-    surveys = Survey.__table__  # type: ignore[attr-defined]
-    found = conn.execute(
-        sa.select(versions.c.id, versions.c.version, surveys.c.slug)
-        .select_from(versions.join(surveys))
-        .where(versions.c.id.in_({row.survey_version_id for row in stored}))
-    ).all()
-    by_version = {int(v): (int(number), str(slug)) for v, number, slug in found}
-    bodies = []
-    for response in stored:
-        version, slug = by_version[response.survey_version_id]
-        bodies.append(
-            {
-                "type": "response.created",
-                "timestamp": format_time(now),
-                "data": {
-                    "survey": slug,
-                    "survey_version": version,
-                    "response_id": response.id,
-                    "submitted_at": format_time(response.submitted_at),
-                    "source": response.source,
-                    "language": response.language,
-                    "answers": response.answers,
-                },
-            }
-        )
-    return bodies
 
 
 def anything_due(conn: sa.Connection, table: sa.Table, *, now: datetime) -> bool:

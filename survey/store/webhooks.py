@@ -14,7 +14,15 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from survey.export.common import format_time
-from survey.models import Survey, Webhook, WebhookAttempt, WebhookDelivery, utcnow
+from survey.models import (
+    Response,
+    Survey,
+    SurveyVersion,
+    Webhook,
+    WebhookAttempt,
+    WebhookDelivery,
+    utcnow,
+)
 from survey.store import outbox
 from survey.store.outbox import DELIVERED, PENDING
 
@@ -22,6 +30,8 @@ _DELIVERIES = outbox.DELIVERIES
 _HOOKS = Webhook.__table__  # type: ignore[attr-defined]
 _ATTEMPTS = WebhookAttempt.__table__  # type: ignore[attr-defined]
 _SURVEYS = Survey.__table__  # type: ignore[attr-defined]
+_RESPONSES = Response.__table__  # type: ignore[attr-defined]
+_VERSIONS = SurveyVersion.__table__  # type: ignore[attr-defined]
 # A webhook whose deliveries have failed this long, with none delivered, pauses itself.
 PAUSE_AFTER = timedelta(days=3)
 
@@ -97,36 +107,83 @@ def claim_due(
     ids = outbox.claim(conn, _DELIVERIES, now=now, lease=lease, limit=limit, where=where)
     if not ids:
         return []
+    d, r, v = _DELIVERIES.c, _RESPONSES.c, _VERSIONS.c
     rows = conn.execute(
         sa.select(
-            _DELIVERIES.c.id,
-            _DELIVERIES.c.webhook_id,
-            _DELIVERIES.c.event_id,
-            _DELIVERIES.c.payload,
-            _DELIVERIES.c.attempts,
+            d.id,
+            d.webhook_id,
+            d.event_id,
+            d.attempts,
+            d.created_at,
+            d.response_id,
             hooks.c.url,
             hooks.c.format,
             hooks.c.secret,
+            _SURVEYS.c.slug,
             _SURVEYS.c.definition,
+            _SURVEYS.c.current_version,
+            r.answers,
+            r.submitted_at,
+            r.source,
+            r.language,
+            v.version,
         )
-        .select_from(_DELIVERIES.join(hooks).join(_SURVEYS))
-        .where(_DELIVERIES.c.id.in_(ids))
-        .order_by(_DELIVERIES.c.id)
+        .select_from(
+            _DELIVERIES.join(hooks)
+            .join(_SURVEYS)
+            .outerjoin(_RESPONSES, r.id == d.response_id)
+            .outerjoin(_VERSIONS, v.id == r.survey_version_id)
+        )
+        .where(d.id.in_(ids))
+        .order_by(d.id)
     ).all()
     return [
         Claimed(
-            id=int(r[0]),
-            webhook_id=int(r[1]),
-            event_id=str(r[2]),
-            payload=dict(r[3]),
-            attempts=int(r[4]),
-            url=str(r[5]),
-            format=str(r[6]),
-            secret=str(r[7]),
-            definition=dict(r[8]),
+            id=int(row.id),
+            webhook_id=int(row.webhook_id),
+            event_id=str(row.event_id),
+            payload=event_body(row),
+            attempts=int(row.attempts),
+            url=str(row.url),
+            format=str(row.format),
+            secret=str(row.secret),
+            definition=dict(row.definition),
         )
-        for r in rows
+        for row in rows
     ]
+
+
+def event_body(row: Any) -> dict[str, Any]:
+    """The event, as Standard Webhooks has it: built when it is sent from the
+    stored response and the delivery's own creation time, so every attempt of
+    one event sends the very same body (and nothing is stored twice)."""
+    if row.response_id is None:  # a test event: no response, no answers
+        return {
+            "type": "webhook.test",
+            "timestamp": format_time(row.created_at),
+            "data": {
+                "survey": row.slug,
+                "survey_version": row.current_version,
+                "response_id": None,
+                "submitted_at": format_time(row.created_at),
+                "source": None,
+                "language": None,
+                "answers": {},
+            },
+        }
+    return {
+        "type": "response.created",
+        "timestamp": format_time(row.created_at),
+        "data": {
+            "survey": row.slug,
+            "survey_version": row.version,
+            "response_id": row.response_id,
+            "submitted_at": format_time(row.submitted_at),
+            "source": row.source,
+            "language": row.language,
+            "answers": dict(row.answers),
+        },
+    }
 
 
 @dataclass(frozen=True)
@@ -244,7 +301,6 @@ def recent_attempts(session: Session, *, webhook_id: int, limit: int = 50) -> li
                 _DELIVERIES.c.event_id,
                 _DELIVERIES.c.response_id,
                 _DELIVERIES.c.status.label("delivery_status"),
-                _DELIVERIES.c.payload["type"].as_string().label("event_type"),
             )
             .select_from(_ATTEMPTS.join(_DELIVERIES))
             .where(_ATTEMPTS.c.webhook_id == webhook_id)
@@ -278,26 +334,13 @@ def redeliver(session: Session, *, webhook_id: int, delivery_id: int) -> bool:
     return bool(done.rowcount)  # type: ignore[attr-defined]
 
 
-def add_test_event(session: Session, *, webhook: Webhook, slug: str, version: int) -> int:
+def add_test_event(session: Session, *, webhook: Webhook) -> int:
     """A ``webhook.test`` event for this webhook alone, carrying no answers."""
     now = utcnow()
     delivery = WebhookDelivery(
         webhook_id=webhook.id or 0,
         response_id=None,
         event_id=outbox.new_event_id(),
-        payload={
-            "type": "webhook.test",
-            "timestamp": format_time(now),
-            "data": {
-                "survey": slug,
-                "survey_version": version,
-                "response_id": None,
-                "submitted_at": format_time(now),
-                "source": None,
-                "language": None,
-                "answers": {},
-            },
-        },
         status=PENDING,
         attempts=0,
         next_attempt_at=now,

@@ -309,7 +309,7 @@ def test_every_admin_route_checks_the_role_on_the_server(
         webhook = store.add_webhook(
             session, survey_id=live.id, url="https://127.0.0.1:9/walk", format="standard"
         )
-        store.add_test_event(session, webhook=webhook, slug=SLUG, version=1)
+        store.add_test_event(session, webhook=webhook)
     values = {
         "{number}": "1",
         "{spam_id}": "1",

@@ -129,10 +129,8 @@ async def send_test(request: Request, staff: AdminDep, webhook_id: int) -> Respo
 
     def write() -> int:
         with database.begin(write=True) as session:
-            webhook, survey = _webhook(session, webhook_id)
-            delivery_id = store.add_test_event(
-                session, webhook=webhook, slug=survey.slug, version=survey.current_version
-            )
+            webhook, _ = _webhook(session, webhook_id)
+            delivery_id = store.add_test_event(session, webhook=webhook)
             audit(session, request, staff, "webhook_test", webhook_id=webhook_id)
             return delivery_id
 
