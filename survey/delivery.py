@@ -49,9 +49,18 @@ RETRIED_STATUSES = frozenset({408, 429})
 
 def url_problem(url: str, settings: Settings) -> Message | None:
     """Why a webhook cannot have this address (the form and the CLI), or None."""
-    parts = urlsplit(url)
-    if len(url) > 2000 or parts.scheme not in ("https", "http") or not parts.hostname:
-        return N_("Give the receiver's whole address, starting with https://")
+    if len(url) > 2000:
+        return N_("The address is longer than 2,000 characters.")
+    whole = N_("Give the receiver's whole address, starting with https://")
+    if any(char.isspace() or not char.isprintable() for char in url):
+        return whole
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - reading it checks it (a port past 65535 raises)
+    except ValueError:
+        return whole
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        return whole
     if parts.scheme == "http" and not settings.webhook_allow_http:
         return N_("Only https:// addresses (SURVEY_WEBHOOK_ALLOW_HTTP=true allows http)")
     return None
@@ -142,7 +151,9 @@ def attempt(claimed: store.Claimed, settings: Settings) -> store.Attempt:
             allow_private=settings.webhook_allow_private,
             timeout=TIMEOUT_SECONDS,
         )
-    except FetchError as exc:
+    except ValueError as exc:  # an address http.client cannot use (stored before checks)
+        if not isinstance(exc, FetchError):
+            return store.Attempt(FAILED, "failed", error=f"not a usable address: {exc}"[:500])
         took = round((time.monotonic() - started) * 1000)
         if "refused" in str(exc):
             return store.Attempt(FAILED, "refused", error=str(exc)[:500])
@@ -179,7 +190,11 @@ def deliver_due(
     done: list[tuple[store.Claimed, store.Attempt, int, datetime, datetime]] = []
     last = time.monotonic()
     for number, item in enumerate(claimed, start=1):
-        tried = attempt(item, settings)
+        try:
+            tried = attempt(item, settings)
+        except Exception as exc:  # one bad row must not hold up the others
+            log.exception("webhook delivery %s could not be attempted", item.event_id)
+            tried = store.Attempt(PENDING, "retry", error=f"{type(exc).__name__}: {exc}"[:500])
         attempts = item.attempts + 1
         if tried.status == PENDING and attempts >= MAX_ATTEMPTS:
             tried = dataclasses.replace(tried, status=FAILED, outcome="failed")

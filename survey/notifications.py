@@ -57,7 +57,11 @@ def send_due(database: Database, settings: Settings, *, limit: int = 20) -> int:
         secret = store.signing_secret(session, configured=settings.secret_key)
     with Mailer(settings.smtp_url) as mailer:
         for mail in claimed:
-            status, result = _send_one(database, settings, mailer, mail, secret)
+            try:
+                status, result = _send_one(database, settings, mailer, mail, secret)
+            except Exception as exc:  # one bad row must not hold up the others
+                log.exception("email %s could not be made", mail.id)
+                status, result = PENDING, f"{type(exc).__name__}: {exc}"[:500]
             attempts = mail.attempts + 1
             if status == PENDING and attempts >= MAX_ATTEMPTS:
                 status = FAILED

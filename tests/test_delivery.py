@@ -483,3 +483,19 @@ def test_a_webhook_failing_for_3_days_pauses_itself_and_tells_the_admins(
     assert [row[0] for row in deliveries(database)] == ["delivered", "delivered"]
     with database.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT failing_since FROM webhook")).scalar_one() is None
+
+
+def test_an_address_stored_before_the_checks_fails_alone(
+    database: Database, bundled: SurveyDefinition, open_settings: Settings, receiver: Receiver
+) -> None:
+    """An address the checks now refuse (a port past 65535, written by an
+    older release or by hand) fails its own delivery; the others go out."""
+    hook(database, "https://hooks.example.org:99999/x")
+    hook(database, receiver.url)
+    answer(database, visits_libraries="often")
+    assert deliver_due(database, open_settings) == 2
+    assert sorted(row[:2] for row in deliveries(database)) == [("delivered", 1), ("failed", 1)]
+    [(outcome, _, error, _, _)] = [row for row in attempt_rows(database) if row[0] != "delivered"]
+    assert outcome == "failed"
+    assert "not a usable address" in error
+    assert len(receiver.requests) == 1

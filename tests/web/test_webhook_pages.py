@@ -160,3 +160,29 @@ def test_removing_asks_first_and_viewers_never_see_webhooks(
     sign_in(admin, VIEWER_EMAIL)
     assert ">Webhooks</a>" not in admin.get(f"/admin/surveys/{SLUG}").text
     assert admin.get(f"/admin/surveys/{SLUG}/webhooks").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("https://exa mple.org/hook", "starting with https://"),
+        ("https://hooks.example.org/\x07", "starting with https://"),
+        ("https://[::1/hook", "starting with https://"),
+        ("https://hooks.example.org:99999/hook", "starting with https://"),
+        ("https://hooks.example.org/" + "a" * 2000, "longer than 2,000 characters"),
+    ],
+)
+def test_an_unusable_address_is_refused_with_a_message_not_a_500(
+    admin: TestClient, url: str, message: str
+) -> None:
+    refused = add(admin, url)
+    assert refused.status_code == 422
+    assert message in text_of(refused.text)
+    assert "This survey has no webhooks." in refused.text
+
+
+def test_an_id_too_large_for_the_database_is_a_400_not_a_500(admin: TestClient) -> None:
+    huge = "9" * 25
+    for path in (f"/admin/webhooks/{huge}", f"/admin/surveys/{SLUG}/responses/{huge}"):
+        assert admin.get(path).status_code == 400, path
+    assert post(admin, f"/admin/webhooks/{huge}/test").status_code == 400

@@ -17,6 +17,7 @@ from survey.i18n import N_
 from survey.models import utcnow
 from survey.web.admin.common import (
     WRONG_CODE,
+    RowId,
     audit,
     not_found,
     notice,
@@ -102,7 +103,7 @@ def _reset_page(
 
 @router.get("/users/{user_id}/password", response_class=HTMLResponse)
 def reset_password_page(
-    request: Request, staff: AdminDep, session: SessionDep, user_id: int
+    request: Request, staff: AdminDep, session: SessionDep, user_id: RowId
 ) -> Response:
     user = store.get_user(session, user_id=user_id)
     if user is None:
@@ -112,7 +113,7 @@ def reset_password_page(
 
 @router.post("/users/{user_id}/password", response_class=HTMLResponse)
 def reset_password(
-    request: Request, staff: AdminDep, user_id: int, password: Password = ""
+    request: Request, staff: AdminDep, user_id: RowId, password: Password = ""
 ) -> Response:
     with database_of(request).begin(write=True) as session:
         user = store.get_user(session, user_id=user_id)
@@ -226,7 +227,7 @@ async def two_step_off(request: Request, staff: StaffDep, password: Password = "
 
 
 @router.post("/users/{user_id}/two-step/off")
-def two_step_off_for(request: Request, staff: AdminDep, user_id: int) -> Response:
+def two_step_off_for(request: Request, staff: AdminDep, user_id: RowId) -> Response:
     """For someone who lost their phone and their recovery codes."""
     with database_of(request).begin(write=True) as session:
         user = store.get_user(session, user_id=user_id)

@@ -23,7 +23,7 @@ from survey.web.admin.builder import (
     draft_questions,
     save_change,
 )
-from survey.web.admin.common import not_found, page, router, staff_lang
+from survey.web.admin.common import RowId, not_found, page, router, staff_lang
 from survey.web.deps import SessionDep
 from survey.web.staff import AdminDep, Staff
 
@@ -86,7 +86,7 @@ def new_question(
 
 @router.get("/surveys/{slug}/edit/questions/{number}", response_class=HTMLResponse)
 def edit_question(
-    request: Request, staff: AdminDep, session: SessionDep, slug: str, number: int
+    request: Request, staff: AdminDep, session: SessionDep, slug: str, number: RowId
 ) -> Response:
     draft = draft_or_404(session, slug)
     index = _index(draft, number)
@@ -163,7 +163,7 @@ def save_question(
     request: Request,
     staff: AdminDep,
     slug: str,
-    number: int,
+    number: RowId,
     revision: Revision,
     fields: FieldsDep,
 ) -> Response:
@@ -175,7 +175,7 @@ def move_question(
     request: Request,
     staff: AdminDep,
     slug: str,
-    number: int,
+    number: RowId,
     revision: Revision,
     direction: Annotated[str, Form(pattern="^(up|down)$")],
 ) -> Response:
@@ -190,7 +190,7 @@ def move_question(
 
 @router.post("/surveys/{slug}/edit/questions/{number}/remove", response_class=HTMLResponse)
 def remove_question(
-    request: Request, staff: AdminDep, slug: str, number: int, revision: Revision
+    request: Request, staff: AdminDep, slug: str, number: RowId, revision: Revision
 ) -> Response:
     def edit(draft: SurveyDraft, session: Session) -> tuple[dict[str, Any], list[str], Message]:
         questions = builder.remove(draft_questions(draft), _index(draft, number))

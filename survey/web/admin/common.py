@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from itsdangerous import BadSignature
 from sqlmodel import Session
@@ -32,6 +32,9 @@ WRONG_CODE = N_(
 )
 FILTER_PARAMS = frozenset({"since", "until", "source", "q"})
 Cursor = Annotated[int | None, Query(ge=1, le=2**62)]
+# A row's id in an address: a number the databases can hold, or 400 (never a
+# driver's overflow error).
+RowId = Annotated[int, Path(ge=1, le=2**62)]
 
 
 def staff_lang(request: Request) -> str:

@@ -16,6 +16,7 @@ from survey.reports import summarise
 from survey.web.admin.common import (
     PAGE_SIZE,
     Cursor,
+    RowId,
     audit,
     filter_context,
     not_found,
@@ -89,7 +90,7 @@ def _one(request: Request, session: Session, slug: str, response_id: int) -> dic
 
 @router.get("/surveys/{slug}/responses/{response_id}", response_class=HTMLResponse)
 def one_response(
-    request: Request, staff: StaffDep, session: SessionDep, slug: str, response_id: int
+    request: Request, staff: StaffDep, session: SessionDep, slug: str, response_id: RowId
 ) -> Response:
     context = _one(request, session, slug, response_id)
     newer, older = store.neighbours(
@@ -111,7 +112,7 @@ def one_response(
 
 @router.get("/surveys/{slug}/responses/{response_id}/delete", response_class=HTMLResponse)
 def confirm_delete(
-    request: Request, staff: AdminDep, session: SessionDep, slug: str, response_id: int
+    request: Request, staff: AdminDep, session: SessionDep, slug: str, response_id: RowId
 ) -> Response:
     """The step before deleting: what will go, and a button to confirm."""
     return page(
@@ -124,7 +125,7 @@ def feature_response(
     request: Request,
     staff: AdminDep,
     slug: str,
-    response_id: int,
+    response_id: RowId,
     featured: Annotated[str, Form(pattern="^(yes|no)$")],
 ) -> Response:
     """Feature (or stop featuring) a response's words on the public results
@@ -148,7 +149,7 @@ def feature_response(
 
 
 @router.post("/surveys/{slug}/responses/{response_id}/delete")
-def delete_response(request: Request, staff: AdminDep, slug: str, response_id: int) -> Response:
+def delete_response(request: Request, staff: AdminDep, slug: str, response_id: RowId) -> Response:
     with database_of(request).begin(write=True) as session:
         view = survey_view(session, slug, staff_lang(request))
         if not store.delete_response(session, survey_id=view.id, response_id=response_id):

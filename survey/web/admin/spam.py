@@ -14,6 +14,7 @@ from survey.answers import InvalidAnswers, clean_form
 from survey.i18n import N_
 from survey.web.admin.common import (
     NO_SURVEY,
+    RowId,
     SurveyView,
     audit,
     not_found,
@@ -68,7 +69,7 @@ def field_names(view: SurveyView, lang: str) -> dict[str, str]:
 
 
 @router.post("/surveys/{slug}/spam/{spam_id}/delete")
-def delete_spam(request: Request, staff: AdminDep, slug: str, spam_id: int) -> Response:
+def delete_spam(request: Request, staff: AdminDep, slug: str, spam_id: RowId) -> Response:
     with database_of(request).begin(write=True) as writing:
         view = survey_view(writing, slug)
         spam = store.get_spam(writing, survey_id=view.id, spam_id=spam_id)
@@ -98,7 +99,7 @@ def delete_all_spam(
 
 @router.post("/surveys/{slug}/spam/{spam_id}/restore", response_class=HTMLResponse)
 def restore_spam(
-    request: Request, staff: AdminDep, session: SessionDep, slug: str, spam_id: int
+    request: Request, staff: AdminDep, session: SessionDep, slug: str, spam_id: RowId
 ) -> Response:
     """A person caught by mistake: their submission becomes a response, checked
     like any other, with the time it arrived."""

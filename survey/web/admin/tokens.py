@@ -12,7 +12,7 @@ from sqlmodel import Session
 from survey import store
 from survey.i18n import N_
 from survey.models import utcnow
-from survey.web.admin.common import audit, not_found, page, router, see_other
+from survey.web.admin.common import RowId, audit, not_found, page, router, see_other
 from survey.web.deps import SessionDep, database_of
 from survey.web.staff import AdminDep, Staff
 
@@ -98,7 +98,7 @@ def create_token(
 
 
 @router.post("/tokens/{token_id}/revoke")
-def revoke_token(request: Request, staff: AdminDep, token_id: int) -> Response:
+def revoke_token(request: Request, staff: AdminDep, token_id: RowId) -> Response:
     with database_of(request).begin(write=True) as session:
         token = store.revoke_token(session, token_id=token_id)
         if token is None:

@@ -11,7 +11,7 @@ from sqlmodel import Session
 from survey import store
 from survey.accounts import ROLES, check_new_account, hash_password
 from survey.i18n import N_
-from survey.web.admin.common import audit, not_found, notice, page, router, see_other
+from survey.web.admin.common import RowId, audit, not_found, notice, page, router, see_other
 from survey.web.deps import SessionDep, database_of
 from survey.web.staff import AdminDep, Staff
 
@@ -73,7 +73,7 @@ def create_user(
 
 @router.post("/users/{user_id}/{change}")
 def change_user(
-    request: Request, staff: AdminDep, user_id: int, change: Literal["disable", "enable"]
+    request: Request, staff: AdminDep, user_id: RowId, change: Literal["disable", "enable"]
 ) -> Response:
     with database_of(request).begin(write=True) as session:
         user = store.get_user(session, user_id=user_id)

@@ -17,6 +17,7 @@ from survey.delivery import deliver_due, url_problem
 from survey.i18n import N_
 from survey.models import Survey, Webhook
 from survey.web.admin.common import (
+    RowId,
     audit,
     not_found,
     notice,
@@ -77,7 +78,7 @@ def add_webhook(
     staff: AdminDep,
     session: SessionDep,
     slug: str,
-    url: Annotated[str, Form(max_length=4000)] = "",
+    url: Annotated[str, Form(max_length=20_000)] = "",
     format: Annotated[str, Form(max_length=20)] = "standard",
 ) -> Response:
     url = url.strip()
@@ -103,7 +104,7 @@ def _webhook(session: Session, webhook_id: int) -> tuple[Webhook, Survey]:
 
 @router.get("/webhooks/{webhook_id}", response_class=HTMLResponse)
 def webhook_page(
-    request: Request, staff: AdminDep, session: SessionDep, webhook_id: int
+    request: Request, staff: AdminDep, session: SessionDep, webhook_id: RowId
 ) -> Response:
     webhook, survey = _webhook(session, webhook_id)
     view = survey_view(session, survey.slug, staff_lang(request))
@@ -122,7 +123,7 @@ def webhook_page(
 
 
 @router.post("/webhooks/{webhook_id}/test")
-async def send_test(request: Request, staff: AdminDep, webhook_id: int) -> Response:
+async def send_test(request: Request, staff: AdminDep, webhook_id: RowId) -> Response:
     """A test event, written to the outbox like any other and sent at once
     (the page then shows what the receiver answered)."""
     database = database_of(request)
@@ -141,7 +142,7 @@ async def send_test(request: Request, staff: AdminDep, webhook_id: int) -> Respo
 
 @router.post("/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver")
 async def redeliver(
-    request: Request, staff: AdminDep, webhook_id: int, delivery_id: int
+    request: Request, staff: AdminDep, webhook_id: RowId, delivery_id: RowId
 ) -> Response:
     """The same event again (same webhook-id), now, with a fresh run of retries."""
     database = database_of(request)
@@ -173,7 +174,7 @@ async def _send_now(request: Request, delivery_id: int) -> None:
 def pause(
     request: Request,
     staff: AdminDep,
-    webhook_id: int,
+    webhook_id: RowId,
     paused: Annotated[str, Form(max_length=10)] = "yes",
 ) -> Response:
     with database_of(request).begin(write=True) as session:
@@ -189,7 +190,7 @@ def pause(
 def remove(
     request: Request,
     staff: AdminDep,
-    webhook_id: int,
+    webhook_id: RowId,
     confirm: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     if confirm != "yes":
