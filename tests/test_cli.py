@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from survey import store
 from survey.cli import main
 from survey.db import Database
-from tests.helpers import BUNDLED
+from survey.settings import Settings
+from tests.helpers import BUNDLED, create_staff
 
 
 @pytest.fixture
@@ -213,3 +215,38 @@ def test_token_create_with_owner_scope_and_expiry(
     assert capsys.readouterr().out.splitlines()[-1].startswith("rs_")
     assert main(["token", "create", "x", "--owner", "nobody@example.org"]) == 1
     assert main(["token", "create", "x", "--survey", "nope"]) == 1
+
+
+def test_a_bad_setting_is_named_in_one_line_not_a_traceback(
+    env: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SURVEY_SMTP_URL", "mail.example.org")
+    monkeypatch.setenv("SURVEY_ALLOWED_HOSTS", "")
+    monkeypatch.setenv("SURVEY_DIGEST_HOUR", "25")
+    assert main(["webhook", "list"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert "survey: SURVEY_SMTP_URL: write it as smtp://… or smtps://…" in err
+    assert any(line.startswith("survey: SURVEY_DIGEST_HOUR: ") for line in err)
+    assert not any("Traceback" in line for line in err)
+
+
+def test_notify_chooses_a_staff_members_email(env: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["migrate"]) == 0
+    assert main(["load", str(BUNDLED)]) == 0
+    assert main(["notify", "ana@example.org", "libraries-abroad", "--daily"]) == 1
+    assert "there is no staff user ana@example.org" in capsys.readouterr().err
+    database = Database(Settings(database_url=env))
+    try:
+        user_id = create_staff(database, "ana@example.org", "viewer")
+        assert main(["notify", "Ana@Example.org", "libraries-abroad", "--daily"]) == 0
+        assert "ana@example.org gets a daily digest about libraries-abroad" in (
+            capsys.readouterr().out
+        )
+        with database.session() as session:
+            assert store.choices_of(session, user_id=user_id) == {1: "daily"}
+        assert main(["notify", "ana@example.org", "libraries-abroad", "--off"]) == 0
+        with database.session() as session:
+            assert store.choices_of(session, user_id=user_id) == {}
+        assert main(["notify", "ana@example.org", "no-such-survey", "--each"]) == 1
+    finally:
+        database.dispose()

@@ -9,6 +9,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from survey.accounts import ROLES
 from survey.cli import webhooks
 from survey.cli.common import CommandError
@@ -32,6 +34,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
         settings = Settings()
+    except ValidationError as exc:
+        # One line per bad setting, in the words of its check, not a traceback.
+        for error in exc.errors():
+            field = "_".join(str(part) for part in error["loc"]).upper()
+            name = field if field.startswith("SURVEY_") else f"SURVEY_{field}"
+            message = str(error["msg"]).removeprefix("Value error, ")
+            print(
+                f"survey: {message if message.startswith(name) else f'{name}: {message}'}",
+                file=sys.stderr,
+            )
+        return 2
+    try:
         result: int = args.func(args, settings)
     except CommandError as exc:
         print(f"survey: {exc}", file=sys.stderr)
