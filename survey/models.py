@@ -436,7 +436,11 @@ class MailOutbox(SQLModel, table=True):
     rendered in their language when it is sent."""
 
     __tablename__ = "mail_outbox"
-    __table_args__ = (sa.Index("ix_mail_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        sa.Index("ix_mail_outbox_due", "status", "next_attempt_at"),
+        # One email per response and person: a form sent twice writes no second.
+        sa.Index("ux_mail_outbox_response", "staff_user_id", "response_id", unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(

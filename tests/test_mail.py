@@ -123,6 +123,9 @@ def test_an_email_per_response_for_who_asked_names_the_survey_and_links_to_it(
     response_id = answer(database, "form:1", visits_libraries="often", lessons="Story walks")
     # Written with the response (the outbox): only the "each" person's.
     assert outbox(database) == [("response", 1, response_id, "pending")]
+    # The same form sent again is the same response: no second email.
+    assert answer(database, "form:1", visits_libraries="often") == response_id
+    assert len(outbox(database)) == 1
     assert send_due(database, mail_settings) == 1
     [(sender, to, message)] = inbox.messages
     assert inbox.logins == [(b"mailer", b"p@ss word")]

@@ -35,19 +35,21 @@ _INSERT_DELIVERY = {
     )
     for name, dialect in (("sqlite", sqlite_dialect), ("postgresql", postgresql_dialect))
 }
+_INSERT_MAIL = {
+    name: dialect.insert(MAILS).on_conflict_do_nothing(
+        index_elements=["staff_user_id", "response_id"]
+    )
+    for name, dialect in (("sqlite", sqlite_dialect), ("postgresql", postgresql_dialect))
+}
 
 
 @dataclass(frozen=True)
 class StoredResponse:
-    """A response just stored, as its deliveries need it."""
+    """A response just stored: what its outbox rows need (the rest is read
+    from the response when they are sent)."""
 
     id: int
     survey_id: int
-    survey_version_id: int
-    submitted_at: datetime
-    answers: dict[str, Any]
-    source: str | None
-    language: str | None
 
 
 def enqueue(conn: sa.Connection, stored: Sequence[StoredResponse], *, mail: bool = False) -> int:
@@ -55,7 +57,8 @@ def enqueue(conn: sa.Connection, stored: Sequence[StoredResponse], *, mail: bool
     wait until it is resumed), and with ``mail`` one email per response and
     staff member who asked for each, in the caller's transaction (the one
     that stored the responses).  A response already enqueued (a form sent
-    twice) gets no second delivery.  Returns how many rows were written."""
+    twice) gets no second delivery and no second email.  Returns how many
+    rows were asked for."""
     if not stored:
         return 0
     surveys = {row.survey_id for row in stored}
@@ -93,7 +96,7 @@ def enqueue(conn: sa.Connection, stored: Sequence[StoredResponse], *, mail: bool
         if response.survey_id == survey
     ]
     if mails:
-        conn.execute(sa.insert(MAILS), mails)
+        conn.execute(_INSERT_MAIL[conn.dialect.name], mails)
     if not hooks:
         return len(mails)
     # The event's body is built when it is sent, from the stored response

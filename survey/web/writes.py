@@ -108,15 +108,7 @@ class ResponseWriter:
             store.enqueue(
                 conn,
                 [
-                    store.StoredResponse(
-                        result[0],
-                        row["survey_id"],
-                        row["survey_version_id"],
-                        result[1],
-                        row["answers"],
-                        row.get("source"),
-                        row.get("language"),
-                    )
+                    store.StoredResponse(result[0], row["survey_id"])
                     for (row, _, _, _), result in zip(batch, done, strict=True)
                     if isinstance(result, tuple)
                 ],

@@ -122,15 +122,11 @@ def restore_spam(
             submission_key=f"spam:{spam_id}",
             submitted_at=spam.received_at,
         )
-        [(new_id, stored_at)] = store.insert_responses(writing.connection(), [restored])
+        [(new_id, _)] = store.insert_responses(writing.connection(), [restored])
         # Its webhook deliveries, in the same transaction (the outbox).
         store.enqueue(
             writing.connection(),
-            [
-                store.StoredResponse(
-                    new_id, live.id, live.version_id, stored_at, answers, spam.source, None
-                )
-            ],
+            [store.StoredResponse(new_id, live.id)],
             mail=state_of(request).settings.mail_on,
         )
         store.delete_spam(writing, spam=spam)
