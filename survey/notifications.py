@@ -86,6 +86,8 @@ def _send_one(
     mail: store.ClaimedMail,
     secret: str,
 ) -> tuple[str, str]:
+    if mail.disabled:
+        return DELIVERED, "nothing to send: the account was disabled"
     lang = mail.language or "en"
     with database.session() as session:
         letter = letter_for(session, mail, lang, settings.public_url, secret)

@@ -376,3 +376,19 @@ def test_the_password_only_travels_over_tls_the_server_proves(
         controller.stop()
     assert [to for _, to, _ in inbox.messages] == [[ADMIN_EMAIL]]
     assert inbox.logins == [(b"mailer", b"p@ss word")]
+
+
+def test_a_disabled_account_gets_nothing_more(
+    database: Database, bundled: SurveyDefinition, mail_settings: Settings, smtp: tuple[Inbox, str]
+) -> None:
+    inbox, _ = smtp
+    admin_wants_each(database)
+    answer(database, "form:1", visits_libraries="often")
+    with database.begin(write=True) as session:
+        user = store.find_user(session, email=ADMIN_EMAIL)
+        assert user is not None
+        store.disable_user(session, user=user)
+    send_due(database, mail_settings)  # written before: dropped, not sent
+    answer(database, "form:2", visits_libraries="often")  # after: not even written
+    assert inbox.messages == []
+    assert [row[3] for row in outbox(database)] == ["delivered"]

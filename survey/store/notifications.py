@@ -174,6 +174,7 @@ class ClaimedMail:
     survey_id: int | None
     response_id: int | None
     payload: dict[str, Any]
+    disabled: bool = False  # the account was disabled since: nothing is sent
 
 
 def claim_mail(
@@ -194,12 +195,15 @@ def claim_mail(
             mails.survey_id,
             mails.response_id,
             mails.payload,
+            _USERS.c.disabled_at,
         )
         .select_from(outbox.MAILS.join(_USERS))
         .where(mails.id.in_(ids))
         .order_by(mails.id)
     ).all()
-    return [ClaimedMail(*row[:8], payload=dict(row[8])) for row in rows]
+    return [
+        ClaimedMail(*row[:8], payload=dict(row[8]), disabled=row[9] is not None) for row in rows
+    ]
 
 
 def mails_of(session: Session, *, user_id: int) -> list[MailOutbox]:
