@@ -17,23 +17,27 @@ import hashlib
 import hmac
 import json
 import logging
-import random
 import time
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
-
-import sqlalchemy as sa
 
 from survey import store
 from survey.db import Database
 from survey.definitions import SurveyDefinition
 from survey.fetch import FetchError, post
 from survey.i18n import N_, Message
-from survey.models import Webhook, utcnow
+from survey.models import utcnow
 from survey.notifications import queue_digests_if_due, send_due
 from survey.settings import Settings
-from survey.store.outbox import DELIVERED, DELIVERIES, FAILED, PENDING
+from survey.store.outbox import (
+    DELIVERED,
+    DELIVERIES,
+    FAILED,
+    MAX_ATTEMPTS,
+    PENDING,
+    wait_before,
+)
 
 _DELIVERIES = DELIVERIES
 
@@ -41,9 +45,6 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
 TIMEOUT_SECONDS = 10.0
-MAX_ATTEMPTS = 8  # over at least 2 hours: 1, 2, 4 ... 64 minutes apart
-FIRST_WAIT = 60.0
-LONGEST_WAIT = 2 * 3600.0
 RETRIED_STATUSES = frozenset({408, 429})
 
 
@@ -112,16 +113,6 @@ def slack_text(
 
 def _plain(value: Any) -> str:
     return "; ".join(map(str, value)) if isinstance(value, list) else str(value)
-
-
-def wait_before(attempts: int, retry_after: str | None) -> float:
-    """Seconds until the next attempt: 1, 2, 4 ... minutes (at most 2 hours)
-    plus up to a quarter more at random, or the receiver's Retry-After (capped)."""
-    if retry_after and retry_after.strip().isdigit():
-        return min(float(retry_after), LONGEST_WAIT)
-    ceiling: float = min(FIRST_WAIT * 2.0 ** (attempts - 1), LONGEST_WAIT)
-    # At least the ceiling, so 8 attempts span at least 127 minutes.
-    return ceiling + random.uniform(0, ceiling / 4)
 
 
 def attempt(claimed: store.Claimed, settings: Settings) -> store.Attempt:
@@ -225,16 +216,9 @@ def _record(
                 if settings.mail_on:
                     store.tell_admins(
                         conn,
-                        survey_id=_survey_of(conn, item.webhook_id),
+                        survey_id=item.survey_id,
                         payload={"webhook_id": item.webhook_id, "url": item.url},
                     )
-
-
-def _survey_of(conn: sa.Connection, webhook_id: int) -> int:
-    hooks = Webhook.__table__  # type: ignore[attr-defined]
-    return int(
-        conn.execute(sa.select(hooks.c.survey_id).where(hooks.c.id == webhook_id)).scalar_one()
-    )
 
 
 def one_pass(database: Database, settings: Settings) -> int:

@@ -21,12 +21,11 @@ from survey.mail import Letter, Mailer, MailError, compose, unsubscribe_token
 from survey.models import Response, Survey, utcnow
 from survey.questions import BaseQuestion, stored_questions
 from survey.settings import Settings
-from survey.store.outbox import DELIVERED, FAILED, MAILS, PENDING
+from survey.store.outbox import DELIVERED, FAILED, MAILS, MAX_ATTEMPTS, PENDING, wait_before
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=120)
-MAX_ATTEMPTS = 8
 DIGEST_CHECK_SECONDS = 30.0
 _next_digest_check = 0.0
 
@@ -65,7 +64,7 @@ def send_due(database: Database, settings: Settings, *, limit: int = 20) -> int:
             attempts = mail.attempts + 1
             if status == PENDING and attempts >= MAX_ATTEMPTS:
                 status = FAILED
-            wait = timedelta(minutes=min(2 ** (attempts - 1), 120))
+            wait = timedelta(seconds=wait_before(attempts))
             with database.write_connection() as conn:
                 store.outbox.settle(
                     conn,

@@ -7,6 +7,7 @@ import email.policy
 import os
 import secrets
 import threading
+from collections.abc import Callable
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -269,3 +270,13 @@ class Inbox:
         assert isinstance(data, LoginPassword)
         self.logins.append((data.login, data.password))
         return AuthResult(success=data.password == b"p@ss word")
+
+
+def wait_for(condition: Callable[[], object], seconds: float = 30) -> None:
+    """Poll until ``condition()`` is true or the time is up (the assertions
+    after it say what was missing)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not condition():
+        time.sleep(0.1)

@@ -26,6 +26,7 @@ from tests.helpers import (
     create_postgres_database,
     drop_postgres_database,
     post_json,
+    wait_for,
 )
 
 SURVEY = str(Path(sys.executable).with_name("survey"))
@@ -82,14 +83,6 @@ def answer_the_form(server: Server) -> None:
     with urllib.request.urlopen(request, timeout=30) as thanks:
         assert thanks.status == 200
         assert "Thank you" in thanks.read().decode()
-
-
-def wait_for(condition: object, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if callable(condition) and condition():
-            return
-        time.sleep(0.1)
 
 
 def test_a_form_answer_becomes_a_verified_webhook_and_an_email(

@@ -4,6 +4,7 @@ that stores the response, and claimed later by one worker at a time."""
 
 from __future__ import annotations
 
+import random
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +25,10 @@ from survey.models import (
 )
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+# Retries, for webhook events and emails alike: 8 attempts over at least 2 hours.
+MAX_ATTEMPTS = 8
+FIRST_WAIT = 60.0
+LONGEST_WAIT = 2 * 3600.0
 DELIVERIES = WebhookDelivery.__table__  # type: ignore[attr-defined]
 MAILS = MailOutbox.__table__  # type: ignore[attr-defined]
 _HOOKS = Webhook.__table__  # type: ignore[attr-defined]
@@ -121,6 +126,16 @@ def enqueue(conn: sa.Connection, stored: Sequence[StoredResponse], *, mail: bool
     if rows:
         conn.execute(_INSERT_DELIVERY[conn.dialect.name], rows)
     return len(rows) + len(mails)
+
+
+def wait_before(attempts: int, retry_after: str | None = None) -> float:
+    """Seconds until the next attempt: 1, 2, 4 ... minutes (at most 2 hours)
+    plus up to a quarter more at random, or the receiver's Retry-After (capped)."""
+    if retry_after and retry_after.strip().isdigit():
+        return min(float(retry_after), LONGEST_WAIT)
+    ceiling: float = min(FIRST_WAIT * 2.0 ** (attempts - 1), LONGEST_WAIT)
+    # At least the ceiling, so 8 attempts span at least 127 minutes.
+    return ceiling + random.uniform(0, ceiling / 4)
 
 
 def new_event_id() -> str:

@@ -81,6 +81,7 @@ def delivery_counts(session: Session, *, webhook_id: int) -> dict[str, int]:
 class Claimed:
     id: int
     webhook_id: int
+    survey_id: int
     event_id: str
     payload: dict[str, Any]
     attempts: int
@@ -112,6 +113,7 @@ def claim_due(
         sa.select(
             d.id,
             d.webhook_id,
+            hooks.c.survey_id,
             d.event_id,
             d.attempts,
             d.created_at,
@@ -141,6 +143,7 @@ def claim_due(
         Claimed(
             id=int(row.id),
             webhook_id=int(row.webhook_id),
+            survey_id=int(row.survey_id),
             event_id=str(row.event_id),
             payload=event_body(row),
             attempts=int(row.attempts),

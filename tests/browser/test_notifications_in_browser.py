@@ -8,13 +8,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import STAFF_PASSWORD, Inbox, Receiver, Server
+from tests.helpers import STAFF_PASSWORD, Inbox, Receiver, Server, wait_for
 
 SURVEY = str(Path(sys.executable).with_name("survey"))
 
@@ -39,12 +38,6 @@ def notifying_server(tmp_path: Path, smtp: tuple[Inbox, str]) -> Iterator[Server
     )
     yield server
     server.stop()
-
-
-def wait_for(condition: object, seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and not (callable(condition) and condition()):
-        time.sleep(0.1)
 
 
 def test_a_librarian_sets_up_a_chat_webhook_and_email_then_a_reader_answers(  # type: ignore[no-untyped-def]
